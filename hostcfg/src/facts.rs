@@ -1,0 +1,364 @@
+//! The typed facts of one ESXi host: what `esxforge host facts` gathers over SSH, what
+//! `host facts --save DIR` writes as `DIR/<host>.json`, and what the preflight reads.
+//!
+//! This is the contract between the collectors (which parse `esxcli`/`vim-cmd` output into it) and
+//! the preflight (pure functions over it). Every field is filled from something a standalone host
+//! reports; values a host cannot report (DRS rules, HA policy, reservations set in vCenter) come
+//! from the inventory's `cluster:` section instead. Missing values are `None` or empty, never
+//! invented: a check that needs a missing value says so rather than guessing.
+
+use serde::{Deserialize, Serialize};
+
+/// Everything gathered from one host.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostFacts {
+    /// The inventory name of the host (the key under `hosts:`).
+    pub name: String,
+    pub version: Version,
+    /// `esxcli system uuid get`.
+    pub uuid: String,
+    /// Short host name and FQDN as the host reports them.
+    pub hostname: String,
+    pub fqdn: String,
+    pub maintenance_mode: bool,
+    pub hardware: Hardware,
+    pub cpu: Cpu,
+    pub nics: Vec<Nic>,
+    pub vswitches: Vec<VSwitch>,
+    pub portgroups: Vec<PortGroup>,
+    pub vmknics: Vec<VmkNic>,
+    pub iscsi: Option<Iscsi>,
+    pub datastores: Vec<Datastore>,
+    /// SCSI devices the host sees (`esxcli storage core device list`), for RDM visibility.
+    pub storage_devices: Vec<StorageDevice>,
+    pub dns: Dns,
+    pub ntp: Ntp,
+    pub syslog: Syslog,
+    pub services: Vec<Service>,
+    pub vibs: Vec<InstalledVib>,
+    pub vms: Vec<Vm>,
+}
+
+/// `esxcli system version get`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Version {
+    /// `VMware ESXi`.
+    pub product: String,
+    /// `8.0.2`.
+    pub version: String,
+    /// The build number without the `Releasebuild-` prefix: `22380479`.
+    pub build: String,
+    /// `2` (the update level), empty when none.
+    pub update: String,
+    pub patch: String,
+}
+
+/// `vim-cmd hostsvc/hosthardware` (system info and memory).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Hardware {
+    pub vendor: String,
+    pub model: String,
+    pub memory_bytes: u64,
+}
+
+/// CPU identification, per package and for the host as a whole.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cpu {
+    pub packages: u32,
+    pub cores: u32,
+    pub threads: u32,
+    pub mhz: u32,
+    /// Hardware virtualization (VT-x/AMD-V) enabled in firmware, when the host reports it.
+    pub hv_support: Option<bool>,
+    pub pkgs: Vec<CpuPackage>,
+    /// The host's CPUID feature vectors common to all packages (`hardware.cpuFeature`).
+    pub features: Vec<CpuIdLevel>,
+}
+
+/// One CPU package (`cpuPkg[]`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CpuPackage {
+    pub index: u32,
+    /// `GenuineIntel` / `AuthenticAMD` as reported; `intel` / `amd` in `vendor` of `cpuPkg`.
+    pub vendor: String,
+    pub description: String,
+    /// Display family and model decoded from CPUID leaf 1 EAX.
+    pub family: u32,
+    pub model: u32,
+    pub stepping: u32,
+    /// This package's CPUID feature vectors (`cpuPkg[].cpuFeature`).
+    pub features: Vec<CpuIdLevel>,
+}
+
+/// One CPUID leaf as ESXi prints it: 32 characters per register, most significant bit first,
+/// grouped `????:????:…`; host vectors hold `1`, `0` or `-`, VM masks also `T F R H x`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CpuIdLevel {
+    /// The leaf; leaves at or above 0x80000000 are stored as such (not as negative int32).
+    pub level: u32,
+    /// Empty for any vendor, else `intel` / `amd`.
+    pub vendor: String,
+    pub eax: String,
+    pub ebx: String,
+    pub ecx: String,
+    pub edx: String,
+}
+
+/// `esxcli network nic list`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Nic {
+    pub name: String,
+    pub mac: String,
+    pub driver: String,
+    pub link_up: bool,
+    /// Mb/s, 0 when the link is down.
+    pub speed_mbps: u32,
+    pub full_duplex: bool,
+    pub mtu: u32,
+    pub description: String,
+}
+
+/// NIC teaming of a vSwitch or a port-group override.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Teaming {
+    /// `portid`, `iphash`, `mac` or `explicit`.
+    pub load_balancing: String,
+    pub active: Vec<String>,
+    pub standby: Vec<String>,
+}
+
+/// `esxcli network vswitch standard list` + `policy failover get`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VSwitch {
+    pub name: String,
+    pub mtu: u32,
+    pub uplinks: Vec<String>,
+    pub portgroups: Vec<String>,
+    pub teaming: Teaming,
+}
+
+/// `esxcli network vswitch standard portgroup list` + its `policy failover get`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PortGroup {
+    /// Case-sensitive, as vMotion compares it.
+    pub name: String,
+    pub vswitch: String,
+    pub vlan: u16,
+    /// `None` when the port group uses the vSwitch's teaming.
+    pub teaming: Option<Teaming>,
+}
+
+/// A VMkernel NIC: `esxcli network ip interface list`, `ipv4 get`, `tag get`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VmkNic {
+    pub name: String,
+    /// Empty or `N/A` on a distributed switch.
+    pub portgroup: String,
+    pub ip: String,
+    pub netmask: String,
+    pub mac: String,
+    pub mtu: u32,
+    pub enabled: bool,
+    pub netstack: String,
+    /// Service tags exactly as the host prints them: `Management`, `VMotion`,
+    /// `faultToleranceLogging`, `VSAN`, …
+    pub tags: Vec<String>,
+}
+
+/// Software iSCSI: `esxcli iscsi adapter list`, `networkportal list`, `discovery sendtarget list`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Iscsi {
+    pub enabled: bool,
+    /// The software adapter (`vmhbaNN`), discovered, never assumed.
+    pub adapter: String,
+    pub bound_vmknics: Vec<String>,
+    /// `address:port`.
+    pub send_targets: Vec<String>,
+}
+
+/// `esxcli storage filesystem list`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Datastore {
+    /// May contain spaces; empty for vfat volumes.
+    pub name: String,
+    /// The volume UUID: two hosts share a datastore when they mount the same UUID.
+    pub uuid: String,
+    pub mount_point: String,
+    /// `VMFS-6`, `NFS`, `vfat`, `vsan`, …
+    pub fs_type: String,
+    pub size_bytes: u64,
+    pub free_bytes: u64,
+}
+
+/// `esxcli storage core device list`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageDevice {
+    /// `naa.…`, `t10.…`, `mpx.…`.
+    pub name: String,
+    pub is_local: bool,
+    pub size_mb: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Dns {
+    pub servers: Vec<String>,
+    pub search: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ntp {
+    pub enabled: bool,
+    pub servers: Vec<String>,
+}
+
+/// `esxcli system syslog config get`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Syslog {
+    pub logdir: String,
+    pub logdir_unique: bool,
+    /// `udp://host:514` style entries.
+    pub loghosts: Vec<String>,
+}
+
+/// A host service such as `TSM-SSH` (SSH) or `TSM` (ESXi Shell).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Service {
+    pub key: String,
+    pub running: bool,
+    /// `on`, `off` or `automatic`.
+    pub policy: String,
+}
+
+/// `esxcli software vib list`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstalledVib {
+    pub name: String,
+    pub version: String,
+    pub vendor: String,
+    pub acceptance_level: String,
+}
+
+/// A registered VM: `getallvms`, `get.summary`/`get.config`, `get.guest`, `device.getdevices`,
+/// `snapshot.get`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Vm {
+    pub vmid: String,
+    pub name: String,
+    /// `[datastore] dir/name.vmx`.
+    pub vmx_path: String,
+    pub guest_os: String,
+    /// `vmx-19`.
+    pub hw_version: String,
+    pub powered_on: bool,
+    pub num_cpu: u32,
+    pub memory_mb: u64,
+    /// Reservations as the host reports them (vCenter may set more; the inventory can override).
+    pub cpu_reservation_mhz: u64,
+    pub memory_reservation_mb: u64,
+    pub memory_overhead_mb: u64,
+    /// Guest memory actively used, MB (quickStats), an input of the pre-copy estimate.
+    pub active_memory_mb: Option<u64>,
+    /// `sched.cpu.affinity` when set to something other than `all`.
+    pub cpu_affinity: Option<String>,
+    /// `sched.mem.affinity` when set to something other than `all`.
+    pub memory_affinity: Option<String>,
+    /// `guestToolsRunning`, `guestToolsNotRunning`, …
+    pub tools_running_status: String,
+    /// `green`, `yellow`, `red`, `gray`.
+    pub heartbeat_status: String,
+    /// Fault tolerance role when the VM is FT-protected.
+    pub fault_tolerance: bool,
+    /// The VM's CPUID requirement masks (`cpuid.1.ecx = "----:…"` style), empty when none.
+    pub cpuid_masks: Vec<CpuIdLevel>,
+    pub devices: Vec<Device>,
+    pub snapshots: Vec<Snapshot>,
+}
+
+/// A virtual device, as far as the migration checks care.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Device {
+    Disk {
+        label: String,
+        /// `[datastore] dir/disk.vmdk`.
+        file: String,
+        /// The datastore UUID the file lives on, when it could be resolved.
+        datastore_uuid: Option<String>,
+        /// For a raw device mapping: the LUN device name (`naa.…`).
+        rdm_device: Option<String>,
+        /// `physicalMode` / `virtualMode` for RDMs.
+        rdm_mode: Option<String>,
+        controller: String,
+    },
+    Controller {
+        label: String,
+        /// `noSharing`, `virtualSharing`, `physicalSharing`.
+        bus_sharing: String,
+    },
+    Nic {
+        label: String,
+        /// The port group name (`backing.deviceName`).
+        network: String,
+        connected: bool,
+        start_connected: bool,
+        mac: String,
+    },
+    /// CD-ROM, floppy, serial and parallel ports: whatever has a backing and a connection state.
+    Removable {
+        /// `cdrom`, `floppy`, `serial`, `parallel`.
+        class: String,
+        label: String,
+        backing: Backing,
+        connected: bool,
+        start_connected: bool,
+    },
+    /// USB or PCI passthrough: never movable while connected.
+    Passthrough { label: String, connected: bool },
+}
+
+/// What a removable device is backed by.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Backing {
+    /// A device of the host (`/vmfs/devices/cdrom/…`, a physical serial port).
+    HostDevice { device: String },
+    /// An image file (`[ds] iso/x.iso`, a file-backed serial port) and, when known, its datastore UUID.
+    File {
+        path: String,
+        datastore_uuid: Option<String>,
+    },
+    /// A client or remote device (passthrough from the client).
+    Remote,
+    /// Nothing attached.
+    None,
+}
+
+/// One node of the snapshot tree, flattened with its depth.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Snapshot {
+    pub name: String,
+    pub description: String,
+    pub created: String,
+    pub depth: u32,
+}

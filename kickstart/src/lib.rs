@@ -1,0 +1,4 @@
+//! esxforge-kickstart: from an inventory of ESXi hosts to one installer-correct `ks.cfg` per host,
+//! and a linter that reads any kickstart exactly as the ESXi installer does.
+
+pub mod cluster;
