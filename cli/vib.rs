@@ -1,10 +1,32 @@
-//! `esxforge vib`: not wired yet.
+//! `esxforge vib`.
+
+use clap::Subcommand;
 
 use crate::report::{Global, Status};
 
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
 
-pub fn run(_args: Args, _global: &Global) -> anyhow::Result<Status> {
-    anyhow::bail!("`esxforge vib` is not implemented yet")
+#[derive(Subcommand)]
+enum Command {
+    /// Descriptor, payloads and checksum verification of a VIB or offline bundle.
+    Inspect(InspectArgs),
+}
+
+pub fn run(args: Args, global: &Global) -> anyhow::Result<Status> {
+    match args.command {
+        Command::Inspect(args) => inspect(args, global),
+    }
+}
+
+// ---- vib inspect
+
+#[derive(clap::Args)]
+struct InspectArgs {}
+
+fn inspect(_args: InspectArgs, _global: &Global) -> anyhow::Result<Status> {
+    anyhow::bail!("`esxforge vib inspect` is not implemented yet")
 }
