@@ -21,6 +21,8 @@
 //! ```
 
 mod quote;
+#[cfg(test)]
+mod tests;
 mod view;
 mod write;
 
