@@ -100,11 +100,11 @@ impl<'g> Replay<'g> {
             out.add(Some(e.line), code, e.kind.to_string()).hint = hint.map(str::to_owned);
         }
         // Commands and section headers, in file order.
-        let mut items: Vec<(&Command, Option<(&str, usize)>)> =
+        let mut items: Vec<(&Command, Option<&str>)> =
             ks.commands.iter().map(|c| (c, None)).collect();
         for s in &ks.sections {
             if !s.header.name.is_empty() {
-                items.push((&s.header, Some((s.body.as_str(), s.body_lines.start))));
+                items.push((&s.header, Some(s.body.as_str())));
             }
         }
         items.sort_by_key(|(c, _)| c.line);
@@ -113,7 +113,7 @@ impl<'g> Replay<'g> {
         }
     }
 
-    fn command(&mut self, file: usize, cmd: &Command, body: Option<(&str, usize)>, out: &mut Out) {
+    fn command(&mut self, file: usize, cmd: &Command, body: Option<&str>, out: &mut Out) {
         let line = Some(cmd.line);
         if !cmd.raw.is_ascii() {
             out.add(
@@ -179,7 +179,7 @@ impl<'g> Replay<'g> {
             );
         }
         let mut words: Vec<&str> = cmd.words.iter().map(|w| w.text.as_str()).collect();
-        if let Some((text, _)) = body {
+        if let Some(text) = body {
             words.push(text);
         }
         let branch = self.build_branch(spec, cmd, &words, out);
@@ -213,7 +213,7 @@ impl<'g> Replay<'g> {
             }
         }
         self.facts.seen.insert(spec.id, (cmd.line, file));
-        self.action(spec, cmd, &branch, body, out);
+        self.action(spec, cmd, &branch, out);
     }
 
     fn build_branch(
@@ -312,18 +312,23 @@ impl<'g> Replay<'g> {
             let takes_value = !matches!(rule, ValueRule::None);
             let empty = val.as_deref().is_none_or(str::is_empty);
             if empty && takes_value {
-                out.add(
-                    line,
-                    Code::ArgMissingValue,
-                    format!("argument \"{key}\" to command \"{id}\" is missing a value (ignored)"),
-                )
-                .hint = Some(format!("write `{key}=VALUE`"));
                 if key == "script" && id == "%firstboot" {
                     out.add(
                         line,
                         Code::FirstbootEmpty,
                         "%firstboot has no script: the installer fails when it reads this section",
                     );
+                } else if key == "script" {
+                    out.add(line, Code::SectionEmpty, format!("argument \"script\" to command \"{id}\" is missing a value: the section has no script"));
+                } else {
+                    out.add(
+                        line,
+                        Code::ArgMissingValue,
+                        format!(
+                            "argument \"{key}\" to command \"{id}\" is missing a value (ignored)"
+                        ),
+                    )
+                    .hint = Some(format!("write `{key}=VALUE`"));
                 }
                 continue;
             }
@@ -448,14 +453,7 @@ impl<'g> Replay<'g> {
     }
 
     /// The `do…` actions that need no hardware.
-    fn action(
-        &self,
-        spec: &CommandSpec,
-        cmd: &Command,
-        branch: &Branch,
-        body: Option<(&str, usize)>,
-        out: &mut Out,
-    ) {
+    fn action(&self, spec: &CommandSpec, cmd: &Command, branch: &Branch, out: &mut Out) {
         let line = Some(cmd.line);
         match spec.id {
             "network" => network(branch, line, out),
@@ -545,15 +543,6 @@ impl<'g> Replay<'g> {
                         "interpreter not defined; defaulting to busybox",
                     )
                     .hint = Some(format!("write `{} --interpreter=busybox`", spec.id));
-                }
-                if let Some(("", _)) = body {
-                    if spec.id != "%firstboot" {
-                        out.add(
-                            line,
-                            Code::SectionEmpty,
-                            format!("{} has no script", spec.id),
-                        );
-                    }
                 }
             }
             _ => {}

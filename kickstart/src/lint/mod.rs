@@ -93,7 +93,7 @@ impl Report {
 
 /// The file to lint could not be read.
 #[derive(Debug, thiserror::Error)]
-#[error("{}: cannot read the kickstart: {source}", path.display())]
+#[error("{}: cannot read the kickstart", path.display())]
 pub struct LintError {
     pub path: PathBuf,
     #[source]

@@ -208,6 +208,7 @@ fn characters(number: usize, line: &str, kind: LineKind, out: &mut Out) {
             )
             .hint = Some("use a plain ' or \"".into());
         } else if !c.is_ascii()
+            && c != '\u{FFFD}'
             && !DASHES.contains(&c)
             && !SMART_QUOTES.contains(&c)
             && other.is_none()

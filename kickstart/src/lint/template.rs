@@ -16,21 +16,42 @@ pub fn find(text: &str, ks: &Kickstart) -> Option<Marker> {
         Some(Marker { line: i + 1, kind })
     });
     // `$variable` is shell syntax in script bodies; only a whole value of a command is a marker.
-    let by_value = ks.commands.iter().find_map(|c| {
-        let variable = c.words.iter().any(|w| {
-            let value = w.text.split_once('=').map_or(w.text.as_str(), |(_, v)| v);
-            is_variable(value)
+    let by_value = ks
+        .commands
+        .iter()
+        .filter(|c| VALUE_COMMANDS.contains(&c.name.as_str()))
+        .find_map(|c| {
+            let variable = c.words.iter().any(|w| {
+                let value = w.text.split_once('=').map_or(w.text.as_str(), |(_, v)| v);
+                is_variable(value)
+            });
+            variable.then_some(Marker {
+                line: c.line,
+                kind: "a `$variable` value",
+            })
         });
-        variable.then_some(Marker {
-            line: c.line,
-            kind: "a `$variable` value",
-        })
-    });
     match (by_line, by_value) {
         (Some(a), Some(b)) => Some(if b.line < a.line { b } else { a }),
         (a, b) => a.or(b),
     }
 }
+
+/// Commands whose values templates fill in; other lines may be script text cut off a section.
+const VALUE_COMMANDS: [&str; 13] = [
+    "rootpw",
+    "network",
+    "install",
+    "installorupgrade",
+    "upgrade",
+    "part",
+    "partition",
+    "clearpart",
+    "keyboard",
+    "serialnum",
+    "vmserialnum",
+    "%include",
+    "include",
+];
 
 fn line_marker(line: &str) -> Option<&'static str> {
     if let Some(open) = line.find("{{") {
