@@ -535,15 +535,13 @@ impl<'g> Replay<'g> {
                     "argument \"--esx\" required but not found",
                 );
             }
-            "%pre" | "%post" | "%firstboot" => {
-                if !has(branch, "--interpreter") && !cmd.has("--interpreter") {
-                    out.add(
-                        line,
-                        Code::NoInterpreter,
-                        "interpreter not defined; defaulting to busybox",
-                    )
-                    .hint = Some(format!("write `{} --interpreter=busybox`", spec.id));
-                }
+            "%pre" | "%post" | "%firstboot" if !cmd.has("--interpreter") => {
+                out.add(
+                    line,
+                    Code::NoInterpreter,
+                    "interpreter not defined; defaulting to busybox",
+                )
+                .hint = Some(format!("write `{} --interpreter=busybox`", spec.id));
             }
             _ => {}
         }
