@@ -15,6 +15,8 @@ pub mod ar;
 pub mod bootcfg;
 pub mod bundle;
 pub mod imgdb;
+pub mod isolinux;
+pub mod legacy;
 pub mod media;
 pub mod vib;
 mod xml;
