@@ -336,8 +336,11 @@ pub fn old_driver() -> VibSpec {
     }
 }
 
-/// `(vib name, version, [(payload name, module)])` of the stock profile, in module order.
-fn stock_vibs(version: &str) -> Vec<(String, String, Vec<(&'static str, &'static str)>)> {
+/// A stock VIB: name, version, and `(payload name, module)` per payload.
+type StockVib = (String, String, Vec<(&'static str, &'static str)>);
+
+/// The VIBs of the stock profile, in module order.
+fn stock_vibs(version: &str) -> Vec<StockVib> {
     vec![
         (
             "esx-base".into(),
