@@ -132,6 +132,8 @@ pub struct VibSpec {
     pub gnu_ar: bool,
     /// Flip a byte of the payload after the checksums were computed.
     pub corrupt: bool,
+    /// Record a wrong sha-256 (gunzip) digest in the descriptor (the payload itself is intact).
+    pub wrong_digest: bool,
 }
 
 impl VibSpec {
@@ -150,6 +152,7 @@ impl VibSpec {
             sha1_gunzip: true,
             gnu_ar: false,
             corrupt: false,
+            wrong_digest: false,
         }
     }
 
@@ -174,6 +177,10 @@ impl VibSpec {
     }
 
     pub fn descriptor(&self, payload: &Payload) -> String {
+        let mut sums = payload.checksums(self.sha256_gunzip, self.sha1_gunzip);
+        if self.wrong_digest {
+            sums = sums.replace(&sha256_hex(&payload.raw), &sha256_hex(b"not the payload"));
+        }
         format!(
             "<vib version=\"5.0\"><type>bootbank</type><name>{}</name><version>{}</version><vendor>{}</vendor>\
              <summary>{} test driver</summary><description>fixture</description>\
@@ -197,7 +204,7 @@ impl VibSpec {
             payload.name,
             payload.kind,
             payload.gz.len(),
-            payload.checksums(self.sha256_gunzip, self.sha1_gunzip)
+            sums
         )
     }
 }
