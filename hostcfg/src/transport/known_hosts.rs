@@ -17,7 +17,7 @@ use std::sync::Mutex;
 use base64ct::{Base64Unpadded, Encoding};
 use ssh2::{CheckResult, HashType, HostKeyType, KnownHostFileKind, KnownHostKeyFormat, Session};
 
-use super::TransportError;
+use super::{ChangedHostKey, TransportError};
 
 /// What to do with the key a host presents.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -140,14 +140,14 @@ pub fn verify(
         .iter()
         .find(|r| matches!(r.verdict, CheckResult::Mismatch))
     {
-        return Err(TransportError::HostKeyChanged {
+        return Err(TransportError::HostKeyChanged(Box::new(ChangedHostKey {
             target: target.to_string(),
             key_type,
             fingerprint: fingerprint(session),
             file: file.display().to_string(),
             line: changed.line,
             host_pattern: host_pattern(host, port),
-        });
+        })));
     }
     match policy {
         HostKeyPolicy::AcceptNew(_) => record(session, file, host, port, key, kind),

@@ -91,6 +91,22 @@ pub trait Transport: Send {
     fn upload(&self, input: &mut dyn Read, size: u64, remote: &str) -> Result<(), TransportError>;
 }
 
+/// A host presented a key other than the one recorded for it.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{target}: HOST KEY CHANGED: the host presented {key_type} key {fingerprint}, but {file}:{line} records a different key for it. \
+     Someone may be intercepting the connection, or the host was reinstalled. If you know it was reinstalled, \
+     remove the old entry (ssh-keygen -R '{host_pattern}' -f {file}) and connect again with --accept-new"
+)]
+pub struct ChangedHostKey {
+    pub target: String,
+    pub key_type: String,
+    pub fingerprint: String,
+    pub file: String,
+    pub line: usize,
+    pub host_pattern: String,
+}
+
 /// Why talking to a host failed. Messages name the host and say what to do; none holds a secret.
 #[derive(Debug, thiserror::Error)]
 pub enum TransportError {
@@ -102,19 +118,8 @@ pub enum TransportError {
     },
     #[error("{target}: SSH handshake failed: {message}")]
     Handshake { target: String, message: String },
-    #[error(
-        "{target}: HOST KEY CHANGED: the host presented {key_type} key {fingerprint}, but {file}:{line} records a different key for it. \
-         Someone may be intercepting the connection, or the host was reinstalled. If you know it was reinstalled, \
-         remove the old entry (ssh-keygen -R '{host_pattern}' -f {file}) and connect again with --accept-new"
-    )]
-    HostKeyChanged {
-        target: String,
-        key_type: String,
-        fingerprint: String,
-        file: String,
-        line: usize,
-        host_pattern: String,
-    },
+    #[error("{0}")]
+    HostKeyChanged(Box<ChangedHostKey>),
     #[error(
         "{target}: unknown host key {key_type} {fingerprint} (not in {file}). Check the fingerprint on the host's console \
          and connect again with --accept-new to record it, or add it with ssh-keyscan"
