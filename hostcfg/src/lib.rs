@@ -2,4 +2,5 @@
 //! restore, fleets) and the vMotion / cluster preflight as pure functions over facts.
 
 pub mod facts;
+pub mod parse;
 pub mod transport;
