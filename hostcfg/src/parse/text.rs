@@ -25,10 +25,10 @@ pub fn parse(input: &str) -> Value {
         .rposition(|l| !l.trim().is_empty())
         .map_or(0, |i| i.saturating_add(1));
     let lines = lines.get(..end).unwrap_or_default();
-    if let [header, dashes, rows @ ..] = lines
-        && is_dash_line(dashes)
-    {
-        return table(header, dashes, rows);
+    if let [header, dashes, rows @ ..] = lines {
+        if is_dash_line(dashes) {
+            return table(header, dashes, rows);
+        }
     }
     if lines.iter().any(|l| is_record_header(l)) && lines.iter().any(|l| key_value(l).is_some()) {
         return records(lines);

@@ -61,9 +61,10 @@ pub fn parse(input: &str) -> Result<Vmodl, VmodlError> {
         depth: 0,
     };
     let value = parser.value()?;
-    if let Vmodl::Object { type_name, fields } = &value
-        && is_fault(type_name)
-    {
+    if let Vmodl::Object { type_name, fields } = &value {
+        if !is_fault(type_name) {
+            return Ok(value);
+        }
         let message = ["msg", "faultMessage", "reason"]
             .iter()
             .find_map(|k| {
