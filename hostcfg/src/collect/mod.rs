@@ -120,3 +120,37 @@ fn host_queries() -> Vec<(String, Query)> {
         )
         .collect()
 }
+
+/// Who a host is: what backup manifests record and restore compares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub uuid: String,
+    pub version: crate::facts::Version,
+    pub maintenance_mode: bool,
+}
+
+/// The host's UUID, version and maintenance mode, in one round trip.
+pub fn identity(transport: &dyn Transport) -> Result<Identity, CollectError> {
+    let queries: Vec<(String, Query)> = [
+        "system version get",
+        "system uuid get",
+        "system maintenanceMode get",
+    ]
+    .iter()
+    .map(|q| (q.to_string(), Query::Esxcli(q.to_string())))
+    .collect();
+    let answers = query::ask(transport, &queries)?;
+    let version = answers
+        .esxcli("system version get")
+        .map_err(|reason| CollectError::NotEsxi {
+            target: transport.describe(),
+            reason,
+        })?;
+    let mut facts = HostFacts::default();
+    system::fill(&mut facts, &answers, version);
+    Ok(Identity {
+        uuid: facts.uuid,
+        version: facts.version,
+        maintenance_mode: facts.maintenance_mode,
+    })
+}
