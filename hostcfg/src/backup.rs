@@ -578,7 +578,8 @@ pub fn restore(
         .as_deref()
         .is_some_and(|u| u.eq_ignore_ascii_case(&host.uuid));
     let build_ok = bundle_build.as_deref() == Some(host.version.build.as_str());
-    if !(uuid_ok && build_ok) && !options.force {
+    let matches = uuid_ok && build_ok;
+    if !matches && !options.force {
         return Err(BackupError::Mismatched {
             bundle: shown,
             bundle_uuid: bundle_uuid.unwrap_or_else(|| "(unknown)".to_string()),
