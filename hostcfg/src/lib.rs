@@ -4,5 +4,6 @@
 pub mod backup;
 pub mod collect;
 pub mod facts;
+pub mod fleet;
 pub mod parse;
 pub mod transport;
