@@ -15,6 +15,7 @@ mod system;
 mod vms;
 
 pub use batch::{BatchError, quote};
+pub use system::ntp_in_esxcli;
 
 use crate::facts::HostFacts;
 use crate::transport::Transport;
