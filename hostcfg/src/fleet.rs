@@ -25,6 +25,12 @@ pub struct Target {
     pub endpoint: Endpoint,
 }
 
+impl AsRef<Target> for Target {
+    fn as_ref(&self) -> &Target {
+        self
+    }
+}
+
 /// What happened on one host, for progress display.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
@@ -48,17 +54,21 @@ pub struct HostOutcome<R> {
 }
 
 /// Runs `job` on every target, at most `forks` at a time.
-pub fn run<R, E, J, V>(
-    targets: &[Target],
+///
+/// `targets` can be any items that carry a [`Target`] (the CLI passes each host's desired state
+/// along); the job gets the item back.
+pub fn run<T, R, E, J, V>(
+    targets: &[T],
     forks: usize,
     connector: &dyn Connector,
     job: J,
     events: V,
 ) -> Vec<HostOutcome<R>>
 where
+    T: AsRef<Target> + Sync,
     R: Send,
     E: std::error::Error,
-    J: Fn(&Target, Box<dyn Transport>, &dyn Fn(Event)) -> Result<R, E> + Sync,
+    J: Fn(&T, Box<dyn Transport>, &dyn Fn(Event)) -> Result<R, E> + Sync,
     V: Fn(&str, Event) + Sync,
 {
     let next = AtomicUsize::new(0);
@@ -88,7 +98,7 @@ where
             slot.into_inner()
                 .unwrap_or_else(|p| p.into_inner())
                 .unwrap_or_else(|| HostOutcome {
-                    name: target.name.clone(),
+                    name: target.as_ref().name.clone(),
                     elapsed: Duration::ZERO,
                     result: Err(vec!["the worker running this host stopped".to_string()]),
                 })
@@ -96,23 +106,25 @@ where
         .collect()
 }
 
-fn run_one<R, E, J, V>(
-    target: &Target,
+fn run_one<T, R, E, J, V>(
+    item: &T,
     connector: &dyn Connector,
     job: &J,
     events: &V,
 ) -> HostOutcome<R>
 where
+    T: AsRef<Target>,
     E: std::error::Error,
-    J: Fn(&Target, Box<dyn Transport>, &dyn Fn(Event)) -> Result<R, E>,
+    J: Fn(&T, Box<dyn Transport>, &dyn Fn(Event)) -> Result<R, E>,
     V: Fn(&str, Event),
 {
+    let target = item.as_ref();
     let started = Instant::now();
     let emit = |e: Event| events(&target.name, e);
     emit(Event::Connecting);
     let result = match connector.connect(&target.endpoint) {
         Err(e) => Err(chain(&e)),
-        Ok(transport) => job(target, transport, &emit).map_err(|e| chain(&e)),
+        Ok(transport) => job(item, transport, &emit).map_err(|e| chain(&e)),
     };
     emit(Event::Finished { ok: result.is_ok() });
     HostOutcome {
