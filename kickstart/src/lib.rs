@@ -3,4 +3,6 @@
 
 pub mod cluster;
 pub mod inventory;
+pub mod lint;
+pub mod parse;
 pub mod render;
