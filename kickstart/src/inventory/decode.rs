@@ -141,6 +141,22 @@ impl Decoder<'_> {
         }
     }
 
+    /// `s` checked by `check`, whose error completes the sentence `"<value>" <error>`.
+    fn checked<T>(
+        &mut self,
+        s: &str,
+        path: &Path<'_>,
+        check: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Option<T> {
+        match check(s) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                self.error(path, format!("{s:?} {e}"));
+                None
+            }
+        }
+    }
+
     /// A string checked by `parse`, whose error completes the sentence `"<value>" <error>`.
     fn parsed<T>(
         &mut self,
@@ -149,13 +165,7 @@ impl Decoder<'_> {
         parse: impl FnOnce(&str) -> Result<T, String>,
     ) -> Option<T> {
         let s = self.str(v, path)?;
-        match parse(s) {
-            Ok(t) => Some(t),
-            Err(e) => {
-                self.error(path, format!("{s:?} {e}"));
-                None
-            }
-        }
+        self.checked(s, path, parse)
     }
 
     fn bool(&mut self, v: &Value, path: &Path<'_>) -> Option<bool> {
@@ -1090,7 +1100,7 @@ fn vswitch(
     path: &Path<'_>,
     name: &str,
 ) -> Option<VSwitch> {
-    let label = d.label(&Value::String(name.to_string()), &path.key("name"));
+    let label = d.checked(name, &path.key("name"), Label::new);
     let uplink_list = f
         .get("uplinks")
         .map(|v| uplinks(d, v, &path.key("uplinks")));
@@ -1154,7 +1164,7 @@ fn portgroup(
     path: &Path<'_>,
     name: &str,
 ) -> Option<PortGroup> {
-    let label = d.label(&Value::String(name.to_string()), &path.key("name"));
+    let label = d.checked(name, &path.key("name"), Label::new);
     let vswitch = opt(f, "vswitch", path, |d, v, p| d.label(v, p), d);
     let vlan = opt(f, "vlan", path, |d, v, p| d.vlan(v, p), d);
     let failover = match f.get("failover") {
@@ -1183,7 +1193,7 @@ fn portgroup(
 }
 
 fn vmknic(d: &mut Decoder<'_>, f: &mut Fields<'_>, path: &Path<'_>, name: &str) -> Option<Vmknic> {
-    let vmk = d.vmk(&Value::String(name.to_string()), &path.key("name"));
+    let vmk = d.checked(name, &path.key("name"), VmkName::new);
     let portgroup = opt(f, "portgroup", path, |d, v, p| d.label(v, p), d);
     let ip = opt(f, "ip", path, |d, v, p| d.ipv4_maybe_prefix(v, p), d);
     let prefix = opt(f, "prefix", path, |d, v, p| d.prefix(v, p), d);
@@ -1198,8 +1208,7 @@ fn vmknic(d: &mut Decoder<'_>, f: &mut Fields<'_>, path: &Path<'_>, name: &str) 
                     d.error(p, "`iscsi` is not a VMkernel service tag: list this vmknic under iscsi.bind to bind it to software iSCSI");
                     return None;
                 }
-                let choices: Vec<(&str, VmkService)> = VmkService::ALL.iter().map(|s| (s.key(), *s)).collect();
-                d.choice(x, p, &choices)
+                d.choice(x, p, &VmkService::ALL.map(|s| (s.key(), s)))
             })
         })
         .unwrap_or_default();
