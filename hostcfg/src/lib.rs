@@ -2,3 +2,4 @@
 //! restore, fleets) and the vMotion / cluster preflight as pure functions over facts.
 
 pub mod facts;
+pub mod preflight;
