@@ -39,10 +39,6 @@ impl Status {
     }
 
     /// `Findings` when `failed` is true.
-    #[expect(
-        dead_code,
-        reason = "skeleton: the first command that reports findings uses it"
-    )]
     pub fn findings_if(failed: bool) -> Status {
         if failed {
             Status::Findings

@@ -14,7 +14,7 @@ use esxforge_kickstart::cluster::{AdmissionControl, RestartPriority, SlotSize};
 
 use super::finding::{Code, Finding, Severity};
 use super::network;
-use super::placement::Placer;
+use super::placement::{Fit, Placer};
 use super::view::{ClusterView, Demand, HostId, VmId};
 
 /// The slot policy's figures.
@@ -385,7 +385,7 @@ pub fn restart_check(view: &ClusterView<'_>) -> Vec<Finding> {
             .filter(|h| !failed.contains(h))
             .collect();
         let failed_names: Vec<&str> = failed.iter().map(|&h| view.host(h).name).collect();
-        for (vm, why) in placer.place_all(restart, &survivors, |_, _| true) {
+        for (vm, why) in placer.place_all(restart, &survivors, Fit::First, |_, _| true) {
             if stranded.contains(&vm) {
                 continue;
             }

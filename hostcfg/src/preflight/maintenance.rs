@@ -13,7 +13,7 @@ use super::finding::{Check, Code, Finding, Severity};
 use super::ha;
 use super::hostset::HostSet;
 use super::network;
-use super::placement::Placer;
+use super::placement::{Fit, Placer};
 use super::precopy::PrecopyParams;
 use super::view::{ClusterView, HostId, VmId};
 use super::vmotion;
@@ -163,7 +163,7 @@ pub fn evacuate(view: &ClusterView<'_>, host: HostId, params: &PrecopyParams) ->
 
     let mut placer = Placer::new(view);
     placer.lift(&on);
-    let failed = placer.place_all(movable.clone(), &candidates, |vm, d| {
+    let failed = placer.place_all(movable.clone(), &candidates, Fit::Roomiest, |vm, d| {
         feasible[vm].contains(d)
     });
     for (vm, why) in &failed {

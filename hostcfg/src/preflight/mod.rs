@@ -42,6 +42,7 @@ pub mod maintenance;
 pub mod network;
 pub mod placement;
 pub mod precopy;
+pub mod synth;
 pub mod view;
 pub mod vmotion;
 

@@ -5,6 +5,21 @@
 
 use super::view::{ClusterView, Demand, HostId, VmId};
 
+/// How a host is chosen among those that fit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fit {
+    /// The first candidate with room (first-fit decreasing: HA's restart check).
+    First,
+    /// The candidate with the most memory not configured to running VMs (a proxy for the
+    /// load DRS balances), then the fewest VMs: how DRS spreads an evacuation.
+    Roomiest,
+}
+
+/// MB as a signed number for headroom arithmetic (memory sizes are far below 2^63).
+fn mb(x: u64) -> i64 {
+    i64::try_from(x).unwrap_or(i64::MAX)
+}
+
 /// Why a VM found no host.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Blocked {
@@ -21,6 +36,8 @@ pub struct Placer<'v, 'a> {
     view: &'v ClusterView<'a>,
     pub free: Vec<Demand>,
     pub location: Vec<Option<HostId>>,
+    /// Per host: memory not configured to running VMs (MB, may go below 0), and VMs running.
+    headroom: Vec<(i64, usize)>,
 }
 
 impl<'v, 'a> Placer<'v, 'a> {
@@ -34,6 +51,18 @@ impl<'v, 'a> Placer<'v, 'a> {
                 .iter()
                 .map(|v| v.powered_on().then_some(v.host))
                 .collect(),
+            headroom: view
+                .hosts
+                .iter()
+                .map(|h| {
+                    let running = h.vms.iter().map(|&v| view.vm(v)).filter(|v| v.powered_on());
+                    let used = running
+                        .clone()
+                        .map(|v| v.facts.memory_mb)
+                        .fold(0u64, u64::saturating_add);
+                    (mb(h.capacity.mem_mb) - mb(used), running.count())
+                })
+                .collect(),
         }
     }
 
@@ -43,6 +72,11 @@ impl<'v, 'a> Placer<'v, 'a> {
         for &vm in vms {
             if let Some(h) = self.location[vm].take() {
                 self.free[h] = self.free[h].plus(&self.view.vm(vm).demand);
+                let size = mb(self.view.vm(vm).facts.memory_mb);
+                self.headroom[h] = (
+                    self.headroom[h].0 + size,
+                    self.headroom[h].1.saturating_sub(1),
+                );
             }
         }
     }
@@ -95,12 +129,14 @@ impl<'v, 'a> Placer<'v, 'a> {
         Ok(())
     }
 
-    /// Places `vms` (largest first) on the first of `candidates` that `eligible` accepts, the
-    /// rules allow and has room. Returns the VMs that found no host, with the reason.
+    /// Places `vms` (largest first) on a host of `candidates` that `eligible` accepts, the
+    /// rules allow and has room, chosen by `fit`. Returns the VMs that found no host, with the
+    /// reason.
     pub fn place_all(
         &mut self,
         mut vms: Vec<VmId>,
         candidates: &[HostId],
+        fit: Fit,
         eligible: impl Fn(VmId, HostId) -> bool,
     ) -> Vec<(VmId, Blocked)> {
         self.decreasing(&mut vms);
@@ -120,8 +156,18 @@ impl<'v, 'a> Placer<'v, 'a> {
                 }
                 let free = self.free[h];
                 if demand.fits_in(&free) {
-                    chosen = Some(h);
-                    break;
+                    let better = |c: HostId| {
+                        let key =
+                            |x: HostId| (self.headroom[x].0, std::cmp::Reverse(self.headroom[x].1));
+                        key(h) > key(c)
+                    };
+                    if chosen.is_none_or(better) {
+                        chosen = Some(h);
+                    }
+                    if fit == Fit::First {
+                        break;
+                    }
+                    continue;
                 }
                 if best_free.is_none_or(|b| (free.mem_mb, free.cpu_mhz) > (b.mem_mb, b.cpu_mhz)) {
                     best_free = Some(free);
@@ -131,6 +177,8 @@ impl<'v, 'a> Placer<'v, 'a> {
                 Some(h) => {
                     self.free[h] = self.free[h].minus(&demand);
                     self.location[vm] = Some(h);
+                    let size = mb(self.view.vm(vm).facts.memory_mb);
+                    self.headroom[h] = (self.headroom[h].0 - size, self.headroom[h].1 + 1);
                 }
                 None => failed.push((
                     vm,
