@@ -2,5 +2,6 @@
 //! and a linter that reads any kickstart exactly as the ESXi installer does.
 
 pub mod cluster;
+pub mod inventory;
 pub mod lint;
 pub mod parse;
