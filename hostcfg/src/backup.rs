@@ -62,16 +62,15 @@ pub enum BackupError {
     },
     #[error("{what}: not a valid configuration bundle: {reason}")]
     InvalidBundle { what: String, reason: String },
+    /// `bundle_is` / `host_is`: `host <uuid> build <build>`.
     #[error(
-        "{bundle} is from host {bundle_uuid} build {bundle_build}, but the host is {host_uuid} build {host_build}: \
-         restoring it would apply another host's or another build's configuration (pass --force if you mean it)"
+        "{bundle} is from {bundle_is}, but the host is {host_is}: restoring it would apply another \
+         host's or another build's configuration (pass --force if you mean it)"
     )]
     Mismatched {
         bundle: String,
-        bundle_uuid: String,
-        bundle_build: String,
-        host_uuid: String,
-        host_build: String,
+        bundle_is: String,
+        host_is: String,
     },
     #[error(
         "{target}: the host is not in maintenance mode; restore reboots it at once. Evacuate its VMs and enter \
@@ -86,15 +85,11 @@ pub enum BackupError {
         seconds: u64,
         last: String,
     },
-    #[error(
-        "{target}: came back as host {uuid} build {build}, not the bundle's {want_uuid} build {want_build}"
-    )]
+    #[error("{target}: came back as {found}, not {wanted}")]
     NotRestored {
         target: String,
-        uuid: String,
-        build: String,
-        want_uuid: String,
-        want_build: String,
+        found: String,
+        wanted: String,
     },
 }
 
@@ -580,12 +575,15 @@ pub fn restore(
     let build_ok = bundle_build.as_deref() == Some(host.version.build.as_str());
     let matches = uuid_ok && build_ok;
     if !matches && !options.force {
+        let unknown = || "(unknown)".to_string();
         return Err(BackupError::Mismatched {
             bundle: shown,
-            bundle_uuid: bundle_uuid.unwrap_or_else(|| "(unknown)".to_string()),
-            bundle_build: bundle_build.unwrap_or_else(|| "(unknown)".to_string()),
-            host_uuid: host.uuid,
-            host_build: host.version.build,
+            bundle_is: format!(
+                "host {} build {}",
+                bundle_uuid.unwrap_or_else(unknown),
+                bundle_build.unwrap_or_else(unknown)
+            ),
+            host_is: format!("host {} build {}", host.uuid, host.version.build),
         });
     }
     let mut entered_maintenance = false;
@@ -640,10 +638,8 @@ pub fn restore(
     if !now.uuid.eq_ignore_ascii_case(&want_uuid) || now.version.build != want_build {
         return Err(BackupError::NotRestored {
             target: back.describe(),
-            uuid: now.uuid,
-            build: now.version.build,
-            want_uuid,
-            want_build,
+            found: format!("host {} build {}", now.uuid, now.version.build),
+            wanted: format!("host {want_uuid} build {want_build}"),
         });
     }
     Ok(RestoreReport {
