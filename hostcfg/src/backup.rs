@@ -605,8 +605,14 @@ pub fn restore(
         source,
     })?;
     transport.upload(&mut file, inspected.size, REMOTE_BUNDLE)?;
+    // The boot time tells a host that has rebooted from one whose reboot has not begun yet.
+    let booted = boot_time(transport.as_ref());
     progress(Step::Message("restore_config"));
-    let command = format!("vim-cmd hostsvc/firmware/restore_config {REMOTE_BUNDLE}");
+    // `1` forces past the host's own UUID/build check; only when the user forced ours too.
+    let command = format!(
+        "vim-cmd hostsvc/firmware/restore_config {}{REMOTE_BUNDLE}",
+        if options.force { "1 " } else { "" }
+    );
     match transport.exec(&command) {
         // The host reboots at once: a dropped session here is the expected outcome.
         Err(_) => {}
@@ -626,7 +632,13 @@ pub fn restore(
     drop(transport);
     progress(Step::Message("wait for reboot"));
     let started = Instant::now();
-    let (back, after) = wait_for_host(endpoint, connector, options.reboot_timeout, started)?;
+    let (back, after) = wait_for_host(
+        endpoint,
+        connector,
+        options.reboot_timeout,
+        started,
+        booted.as_deref(),
+    )?;
     progress(Step::Message("verify"));
     let now = collect::identity(back.as_ref())?;
     let want_uuid = if options.force {
@@ -659,22 +671,40 @@ fn sidecar_manifest(bundle: &Path) -> Option<BundleManifest> {
     serde_json::from_str(&text).ok()
 }
 
-/// Reconnects until the host answers or the timeout passes.
+/// `bootTime` of `vim-cmd hostsvc/runtimeinfo`, when the host reports it.
+fn boot_time(transport: &dyn Transport) -> Option<String> {
+    let out = transport
+        .exec("vim-cmd hostsvc/runtimeinfo")
+        .ok()
+        .filter(|o| o.success())?;
+    let info = crate::parse::vmodl::parse(&out.stdout_text()).ok()?;
+    info.get("bootTime")
+        .and_then(crate::parse::vmodl::Vmodl::as_str)
+        .map(str::to_string)
+}
+
+/// Reconnects until the host answers after its reboot (a new boot time, when it reports one)
+/// or the timeout passes.
 fn wait_for_host(
     endpoint: &Endpoint,
     connector: &dyn Connector,
     timeout: Duration,
     started: Instant,
+    booted: Option<&str>,
 ) -> Result<(Box<dyn Transport>, Duration), BackupError> {
     let mut last = String::from("never answered");
-    // Give the reboot a moment to take the old sshd down before the first try.
-    std::thread::sleep(Duration::from_millis(500));
     while started.elapsed() < timeout {
+        std::thread::sleep(Duration::from_millis(500));
         match connector.connect(endpoint) {
-            Ok(t) => return Ok((t, started.elapsed())),
+            Ok(t) => {
+                let now = boot_time(t.as_ref());
+                if booted.is_none() || now.as_deref() != booted {
+                    return Ok((t, started.elapsed()));
+                }
+                last = "still up from before the reboot".to_string();
+            }
             Err(e) => last = e.to_string(),
         }
-        std::thread::sleep(Duration::from_secs(1));
     }
     Err(BackupError::NotBack {
         target: endpoint.to_string(),

@@ -371,7 +371,7 @@ fn ntp_commands(version: &str, servers: &[String]) -> Vec<String> {
     conf.push_str("driftfile /etc/ntp.drift\n");
     vec![
         format!("printf %s {} > /etc/ntp.conf", quote(&conf)),
-        "/sbin/chkconfig ntpd on".to_string(),
+        "chkconfig ntpd on".to_string(),
         "/etc/init.d/ntpd restart".to_string(),
     ]
 }
