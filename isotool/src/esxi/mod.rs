@@ -9,15 +9,19 @@
 //!
 //! One module per structure: [`bootcfg`] (BOOT.CFG), [`isolinux`] (ISOLINUX.CFG), [`imgdb`]
 //! (IMGDB.TGZ), [`vib`] (VIB archives, descriptors, checksums), [`bundle`] (offline bundles),
-//! [`legacy`] (4.1 media), [`media`] (layout and version detection).
+//! [`legacy`] (4.1 media), [`media`] (layout and version detection), [`check`] (what `iso verify`
+//! checks), [`sidecar`] (`.sha256`/`.md5` files, digests computed while writing).
+//! [`crate::remaster`] puts them together.
 
 pub mod ar;
 pub mod bootcfg;
 pub mod bundle;
+pub mod check;
 pub mod imgdb;
 pub mod isolinux;
 pub mod legacy;
 pub mod media;
+pub mod sidecar;
 pub mod vib;
 mod xml;
 
