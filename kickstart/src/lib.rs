@@ -2,3 +2,5 @@
 //! and a linter that reads any kickstart exactly as the ESXi installer does.
 
 pub mod cluster;
+pub mod lint;
+pub mod parse;
