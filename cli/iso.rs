@@ -157,7 +157,10 @@ fn inspect(args: InspectArgs, _global: &Global) -> anyhow::Result<Status> {
         joliet: image.joliet().is_some(),
         rock_ridge: image.rock_ridge().is_some(),
     };
-    let boot_catalog = match image.boot_catalog().with_context(|| format!("{label}: boot catalog"))? {
+    let boot_catalog = match image
+        .boot_catalog()
+        .with_context(|| format!("{label}: boot catalog"))?
+    {
         None => None,
         Some(catalog) => {
             let lba = image.boot_catalog_lba().unwrap_or_default();
@@ -189,7 +192,12 @@ fn inspect(args: InspectArgs, _global: &Global) -> anyhow::Result<Status> {
         mbr_partitions: area
             .mbr_partitions()
             .iter()
-            .map(|p| format!("{}: type {:#04x}, start {}, {} sectors", p.number, p.partition_type, p.start, p.sectors))
+            .map(|p| {
+                format!(
+                    "{}: type {:#04x}, start {}, {} sectors",
+                    p.number, p.partition_type, p.start, p.sectors
+                )
+            })
             .collect(),
         gpt: area.has_gpt(),
     };
@@ -246,7 +254,11 @@ fn print_inspect(r: &InspectReport) {
                     "  {}  {:<4} {} {}, {} sectors at LBA {} → {}{table}",
                     i + 1,
                     e.platform,
-                    if e.bootable { "bootable" } else { "not bootable" },
+                    if e.bootable {
+                        "bootable"
+                    } else {
+                        "not bootable"
+                    },
                     e.emulation,
                     e.sectors,
                     e.load_rba,
@@ -269,18 +281,33 @@ fn print_inspect(r: &InspectReport) {
     println!();
     println!("ESXi layout     {}", layout_text(e));
     match &e.version {
-        Some(ver) => println!("ESXi version    {ver} ({}, from {})", ver.build, e.version_from),
+        Some(ver) => println!(
+            "ESXi version    {ver} ({}, from {})",
+            ver.build, e.version_from
+        ),
         None => println!("ESXi version    unknown"),
     }
-    println!("kickstart       {}", e.kickstart.as_deref().map_or("none".to_string(), |k| format!("ks={k}")));
+    println!(
+        "kickstart       {}",
+        e.kickstart
+            .as_deref()
+            .map_or("none".to_string(), |k| format!("ks={k}"))
+    );
     for cfg in &e.boot_cfgs {
         println!("{}", cfg.path);
-        println!("  kernel        {}", cfg.kernel.as_deref().unwrap_or("(none)"));
+        println!(
+            "  kernel        {}",
+            cfg.kernel.as_deref().unwrap_or("(none)")
+        );
         println!("  kernelopt     {}", cfg.kernelopt.as_deref().unwrap_or(""));
         if let Some(b) = &cfg.build {
             println!("  build         {b}");
         }
-        println!("  modules ({})   {}", cfg.modules.len(), cfg.modules.join(" "));
+        println!(
+            "  modules ({})   {}",
+            cfg.modules.len(),
+            cfg.modules.join(" ")
+        );
         for p in &cfg.problems {
             println!("  problem       {p}");
         }
@@ -311,7 +338,12 @@ fn print_inspect(r: &InspectReport) {
     }
     if let Some(p) = &e.image_profile {
         println!();
-        println!("image profile   {} (acceptance {}), {} VIBs", p.name, p.acceptance, p.vibs.len());
+        println!(
+            "image profile   {} (acceptance {}), {} VIBs",
+            p.name,
+            p.acceptance,
+            p.vibs.len()
+        );
         for vib in &p.vibs {
             let files: Vec<&str> = vib.payloads.iter().map(|(_, f)| f.as_str()).collect();
             println!("  {:<60} {}", vib.id, files.join(" "));
@@ -321,7 +353,9 @@ fn print_inspect(r: &InspectReport) {
 
 fn layout_text(e: &MediaReport) -> String {
     match serde_json::to_value(e.layout) {
-        Ok(serde_json::Value::String(s)) if s == "legacy" => "ESXi 4.x: imagedd.bz2, BIOS only".into(),
+        Ok(serde_json::Value::String(s)) if s == "legacy" => {
+            "ESXi 4.x: imagedd.bz2, BIOS only".into()
+        }
         _ => "ESXi 5.x-8.x: BOOT.CFG on both boot paths, IMGDB.TGZ".into(),
     }
 }
@@ -398,7 +432,10 @@ fn entries_below(
     recursive: bool,
 ) -> anyhow::Result<Vec<Entry>> {
     let Some(start) = image.lookup(path, names)? else {
-        bail!("{}: {path} is not on the image ({names} names)", iso.display());
+        bail!(
+            "{}: {path} is not on the image ({names} names)",
+            iso.display()
+        );
     };
     if !start.is_dir() {
         return Ok(vec![start]);
@@ -408,7 +445,11 @@ fn entries_below(
         entries.sort_by(|a, b| a.path.cmp(&b.path));
         return Ok(entries);
     }
-    let prefix = if start.path == "/" { "/".to_string() } else { format!("{}/", start.path) };
+    let prefix = if start.path == "/" {
+        "/".to_string()
+    } else {
+        format!("{}/", start.path)
+    };
     let mut out = Vec::new();
     for entry in image.walk(names)? {
         let entry = entry?;
@@ -442,29 +483,41 @@ fn extract(args: ExtractArgs, global: &Global) -> anyhow::Result<Status> {
     let entries = entries_below(&mut image, &args.iso, &args.path, names, true)?;
     let base = match image.lookup(&args.path, names)? {
         Some(e) if e.is_dir() => e.path,
-        Some(e) => e.path.rsplit_once('/').map_or("/".to_string(), |(p, _)| p.to_string()),
+        Some(e) => e
+            .path
+            .rsplit_once('/')
+            .map_or("/".to_string(), |(p, _)| p.to_string()),
         None => "/".to_string(),
     };
-    std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
     let total: u64 = entries.iter().filter(|e| e.is_file()).map(|e| e.size).sum();
     let bar = report::progress(global, total, "extracting");
     let mut skipped = Vec::new();
     for entry in &entries {
         let relative = entry.path.strip_prefix(&base).unwrap_or(&entry.path);
         let Some(parts) = safe_relative_path(relative.trim_start_matches('/')) else {
-            bail!("{}: {:?} would land outside {}; refusing it", args.iso.display(), entry.path, args.out.display());
+            bail!(
+                "{}: {:?} would land outside {}; refusing it",
+                args.iso.display(),
+                entry.path,
+                args.out.display()
+            );
         };
         let target = safe_join(&args.out, &parts)?;
         match &entry.kind {
             EntryKind::Directory => {
-                std::fs::create_dir_all(&target).with_context(|| format!("cannot create {}", target.display()))?;
+                std::fs::create_dir_all(&target)
+                    .with_context(|| format!("cannot create {}", target.display()))?;
             }
             EntryKind::Symlink(to) => skipped.push(format!("{} → {to}", entry.path)),
             EntryKind::File => {
                 if let Some(parent) = target.parent() {
-                    std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+                    std::fs::create_dir_all(parent)
+                        .with_context(|| format!("cannot create {}", parent.display()))?;
                 }
-                let mut out = File::create(&target).with_context(|| format!("cannot write {}", target.display()))?;
+                let mut out = File::create(&target)
+                    .with_context(|| format!("cannot write {}", target.display()))?;
                 image.copy_file(entry, &mut out)?;
                 out.flush()?;
                 bar.inc(entry.size);
@@ -489,7 +542,10 @@ fn safe_join(root: &Path, parts: &[&str]) -> anyhow::Result<PathBuf> {
         if let Ok(meta) = std::fs::symlink_metadata(&path)
             && meta.file_type().is_symlink()
         {
-            bail!("{} is a symbolic link; refusing to write through it", path.display());
+            bail!(
+                "{} is a symbolic link; refusing to write through it",
+                path.display()
+            );
         }
     }
     Ok(path)
@@ -511,9 +567,13 @@ struct BuildArgs {
     /// An offline bundle whose VIBs to inject. Repeatable.
     #[arg(long = "add-bundle", value_name = "ZIP")]
     bundles: Vec<PathBuf>,
-    /// A kickstart to embed as /KS.CFG and boot with ks=cdrom:/KS.CFG.
+    /// A kickstart to embed as /KS.CFG and boot with ks=cdrom:/KS.CFG (linted first for the
+    /// image's ESXi release: errors refuse the build).
     #[arg(long)]
     ks: Option<PathBuf>,
+    /// Embed the kickstart even if the linter finds errors.
+    #[arg(long, requires = "ks")]
+    no_ks_lint: bool,
     /// A kernel option to set in both BOOT.CFGs (`key=value`, or a bare `flag`). Repeatable.
     #[arg(long = "kernelopt", value_name = "K=V")]
     kernel_options: Vec<String>,
@@ -544,6 +604,7 @@ fn build(args: BuildArgs, global: &Global) -> anyhow::Result<Status> {
         volume_id: args.volume_id,
         imagedd: args.imagedd,
         timestamp: None,
+        skip_kickstart_lint: args.no_ks_lint,
     };
     let bar = report::progress(global, 0, "writing");
     let result = remaster::build(&args.from, &args.out, &options, &mut |done, total| {
@@ -551,7 +612,13 @@ fn build(args: BuildArgs, global: &Global) -> anyhow::Result<Status> {
         bar.set_position(done);
     });
     bar.finish_and_clear();
-    let report = result.with_context(|| format!("cannot build {} from {}", args.out.display(), args.from.display()))?;
+    let report = result.with_context(|| {
+        format!(
+            "cannot build {} from {}",
+            args.out.display(),
+            args.from.display()
+        )
+    })?;
     match args.format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
         Format::Text => {
@@ -564,7 +631,11 @@ fn build(args: BuildArgs, global: &Global) -> anyhow::Result<Status> {
             for w in &report.warnings {
                 println!("warning: {w}");
             }
-            println!("wrote {} ({} bytes), verified", report.output.display(), report.digests.len);
+            println!(
+                "wrote {} ({} bytes), verified",
+                report.output.display(),
+                report.digests.len
+            );
             println!("sha256 {}", report.digests.sha256);
             println!("md5    {}", report.digests.md5);
             for s in &report.sidecars {
@@ -599,9 +670,19 @@ fn verify(args: VerifyArgs, _global: &Global) -> anyhow::Result<Status> {
     let media = Media::read(&label, &mut image)?;
     let checks = check::verify(&mut image, &media)?;
     let sidecars = sidecar::check_sidecars(&args.iso)?;
-    let iso_name = args.iso.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let ok = checks.iter().all(|c| c.outcome != Outcome::Fail) && sidecars.iter().all(|s| s.matches);
-    let report = VerifyReport { file: label, checks, sidecars, ok };
+    let iso_name = args
+        .iso
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let ok =
+        checks.iter().all(|c| c.outcome != Outcome::Fail) && sidecars.iter().all(|s| s.matches);
+    let report = VerifyReport {
+        file: label,
+        checks,
+        sidecars,
+        ok,
+    };
     match args.format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
         Format::Text => {
@@ -615,13 +696,27 @@ fn verify(args: VerifyArgs, _global: &Global) -> anyhow::Result<Status> {
             }
             for s in &report.sidecars {
                 let tag = if s.matches { "ok  " } else { "FAIL" };
-                let note = if display_name(&s.names) != iso_name { format!(" (names {:?})", s.names) } else { String::new() };
-                println!("{tag}  {}: recorded {}, image {}{note}", s.path, s.recorded, s.actual);
+                let note = if display_name(&s.names) != iso_name {
+                    format!(" (names {:?})", s.names)
+                } else {
+                    String::new()
+                };
+                println!(
+                    "{tag}  {}: recorded {}, image {}{note}",
+                    s.path, s.recorded, s.actual
+                );
             }
             if report.sidecars.is_empty() {
                 println!("note  no .sha256/.md5 beside the image");
             }
-            println!("{}", if report.ok { "verified" } else { "verification FAILED" });
+            println!(
+                "{}",
+                if report.ok {
+                    "verified"
+                } else {
+                    "verification FAILED"
+                }
+            );
         }
     }
     Ok(Status::findings_if(!report.ok))

@@ -45,6 +45,7 @@ use crate::iso9660::eltorito::Emulation;
 use crate::iso9660::name::Naming;
 use crate::reader::{Entry, Image, Names};
 use crate::writer::{self, Attributes, BootImage, Builder, Joliet, LoadSize, Source};
+use esxforge_kickstart::lint::{self, LintOptions};
 
 /// A kickstart larger than this is not one.
 const MAX_KICKSTART: u64 = 1 << 20;
@@ -66,6 +67,21 @@ pub struct Options {
     /// Every timestamp of the new image; `None`: `SOURCE_DATE_EPOCH` when set, else the source
     /// image's own modification time — the same inputs always give the same bytes.
     pub timestamp: Option<i64>,
+    /// Embed the kickstart even when the linter finds errors the installer stops on.
+    pub skip_kickstart_lint: bool,
+}
+
+/// A VIB to inject and the label errors name it by (its path, or bundle and member).
+type LabelledVib = (String, Vib<BufReader<File>>);
+
+/// What VIB injection edits on 5.x–8.x media, carried from one VIB to the next.
+struct ModernEdits {
+    cfgs: Vec<(String, BootCfg)>,
+    db: crate::esxi::imgdb::ImageDb,
+    /// Lower-case names at the root and in the module lists: module names must avoid them.
+    taken: BTreeSet<String>,
+    target: EsxiVersion,
+    mtime: u64,
 }
 
 /// A file the build writes with new content.
@@ -87,6 +103,8 @@ pub struct Remaster {
     volume_id: Option<String>,
     timestamp: Option<i64>,
     changes: Vec<String>,
+    /// Things worth knowing that change nothing (kickstart lint warnings).
+    notes: Vec<String>,
     /// Temporaries that must outlive the build (payload copies, bundle VIBs, imagedd).
     _work: tempfile::TempDir,
     _keep: Vec<ExtractedVib>,
@@ -104,7 +122,8 @@ pub struct BuildReport {
     pub digests: Digests,
     /// The sidecar files written.
     pub sidecars: Vec<PathBuf>,
-    /// Warnings of the verification of the new image (failures abort the build).
+    /// Kickstart lint warnings and warnings of the verification of the new image (failures
+    /// abort the build).
     pub warnings: Vec<String>,
 }
 
@@ -128,6 +147,7 @@ impl Remaster {
             volume_id: None,
             timestamp: options.timestamp,
             changes: Vec::new(),
+            notes: Vec::new(),
             _work: work,
             _keep: Vec::new(),
             _imagedd: None,
@@ -158,7 +178,11 @@ impl Remaster {
         ids.check().map_err(|why| Error::Edit {
             what: format!("--volume-id {id:?}: {why}"),
         })?;
-        if id.len() > 32 || !id.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b"_-.".contains(&b)) {
+        if id.len() > 32
+            || !id
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b"_-.".contains(&b))
+        {
             return Err(Error::Edit {
                 what: format!(
                     "--volume-id {id:?}: use at most 32 upper-case letters, digits, `_`, `-` and `.` (as VMware's ESXI-8.0U3-… ids)"
@@ -177,41 +201,43 @@ impl Remaster {
             });
         }
         let mut cfgs: Vec<(String, BootCfg)> = self.media.boot_cfgs.clone();
-        let mut imgdb = self.media.imgdb.clone();
-        let original_acceptance = imgdb.as_ref().map(|db| db.acceptance());
         let vibs = self.open_vibs(options)?;
         if !vibs.is_empty() {
-            let db = imgdb.as_mut().ok_or_else(|| Error::Edit {
-                what: "this image has no /IMGDB.TGZ to record drivers in; cannot inject VIBs".into(),
+            let db = self.media.imgdb.clone().ok_or_else(|| Error::Edit {
+                what: "this image has no /IMGDB.TGZ to record drivers in; cannot inject VIBs"
+                    .into(),
             })?;
             let target = self.media.version.clone().ok_or_else(|| Error::Edit {
                 what: "cannot tell which ESXi release this image installs (no build= in BOOT.CFG, no esx-base in the image profile); refusing to inject VIBs it might not load".into(),
             })?;
-            let mtime = self.timestamp()?.max(0).unsigned_abs();
-            let mut taken = self.root_names()?;
+            let original_acceptance = db.acceptance();
+            let mut edits = ModernEdits {
+                cfgs,
+                db,
+                taken: self.root_names()?,
+                target,
+                mtime: self.timestamp()?.max(0).unsigned_abs(),
+            };
             for (label, vib) in vibs {
-                self.inject(&label, vib, &target, db, &mut cfgs, &mut taken, mtime)?;
+                self.inject(&label, vib, &mut edits)?;
             }
-            let acceptance = db.acceptance();
-            if original_acceptance.as_deref() != Some(acceptance.as_str()) {
+            let acceptance = edits.db.acceptance();
+            if original_acceptance != acceptance {
                 self.changes.push(format!(
-                    "image profile acceptance level {} → {acceptance} (the lowest of its VIBs)",
-                    original_acceptance.unwrap_or_default()
+                    "image profile acceptance level {original_acceptance} → {acceptance} (the lowest of its VIBs)"
                 ));
             }
             self.files
-                .insert(media::IMGDB.to_string(), NewFile::Bytes(db.to_tgz()?));
+                .insert(media::IMGDB.to_string(), NewFile::Bytes(edits.db.to_tgz()?));
+            cfgs = edits.cfgs;
         }
         let mut kernel_options = options.kernel_options.clone();
         if let Some(ks) = &options.kickstart {
-            let bytes = read_kickstart(ks)?;
+            let bytes = self.checked_kickstart(ks, options)?;
             self.files
                 .insert(media::KICKSTART.to_string(), NewFile::Bytes(bytes));
-            self.changes.push(format!(
-                "embedded {} as {}",
-                ks.display(),
-                media::KICKSTART
-            ));
+            self.changes
+                .push(format!("embedded {} as {}", ks.display(), media::KICKSTART));
             kernel_options.push(("ks".into(), Some(media::KICKSTART_OPTION.into())));
         }
         for (key, value) in &kernel_options {
@@ -233,8 +259,8 @@ impl Remaster {
     }
 
     /// Every VIB of `--add-vib` and `--add-bundle`, verified, with the label errors name it by.
-    fn open_vibs(&mut self, options: &Options) -> Result<Vec<(String, Vib<BufReader<File>>)>, Error> {
-        let mut out: Vec<(String, Vib<BufReader<File>>)> = Vec::new();
+    fn open_vibs(&mut self, options: &Options) -> Result<Vec<LabelledVib>, Error> {
+        let mut out: Vec<LabelledVib> = Vec::new();
         for path in &options.vibs {
             out.push((path.display().to_string(), Vib::open(path)?));
         }
@@ -273,19 +299,22 @@ impl Remaster {
 
     /// Adds one verified VIB: replaces a same-name VIB, adds its payload modules, lists them in
     /// both BOOT.CFGs and records it in the image database.
-    #[allow(clippy::too_many_arguments)]
     fn inject(
         &mut self,
         label: &str,
         mut vib: Vib<BufReader<File>>,
-        target: &EsxiVersion,
-        db: &mut crate::esxi::imgdb::ImageDb,
-        cfgs: &mut [(String, BootCfg)],
-        taken: &mut BTreeSet<String>,
-        mtime: u64,
+        edits: &mut ModernEdits,
     ) -> Result<(), Error> {
         vib.verify_strict()?;
-        vib.check_target(target)?;
+        vib.check_target(&edits.target)?;
+        let ModernEdits {
+            cfgs,
+            db,
+            taken,
+            mtime,
+            ..
+        } = edits;
+        let mtime = *mtime;
         let descriptor = vib.descriptor().clone();
         let mut replaced = Vec::new();
         for old in db.remove_vib(&descriptor.name)? {
@@ -319,7 +348,11 @@ impl Remaster {
             let path = format!("/{}", module.to_ascii_uppercase());
             self.removed.remove(&path);
             self.files.insert(path, NewFile::Path(copy));
-            let listed = if slash { format!("/{module}") } else { module.clone() };
+            let listed = if slash {
+                format!("/{module}")
+            } else {
+                module.clone()
+            };
             for (_, cfg) in cfgs.iter_mut() {
                 cfg.insert_module_before_imgdb(&listed)?;
             }
@@ -367,7 +400,7 @@ impl Remaster {
         })?;
         let mut kernel_options = options.kernel_options.clone();
         if let Some(ks) = &options.kickstart {
-            let bytes = read_kickstart(ks)?;
+            let bytes = self.checked_kickstart(ks, options)?;
             // 4.x media are named in lower case with Rock Ridge; the installer mounts them so.
             self.files
                 .insert(media::KICKSTART.to_string(), NewFile::Bytes(bytes));
@@ -387,10 +420,66 @@ impl Remaster {
             ));
         }
         if Some(&isolinux) != self.media.isolinux.as_ref() {
-            self.files
-                .insert(media::ISOLINUX_CFG.to_string(), NewFile::Bytes(isolinux.to_bytes()));
+            self.files.insert(
+                media::ISOLINUX_CFG.to_string(),
+                NewFile::Bytes(isolinux.to_bytes()),
+            );
         }
         Ok(())
+    }
+
+    /// The kickstart's bytes, after linting it for the image's ESXi release: errors (what makes
+    /// the installer stop) refuse the build unless `skip_kickstart_lint`; warnings are noted.
+    fn checked_kickstart(&mut self, path: &Path, options: &Options) -> Result<Vec<u8>, Error> {
+        let bytes = read_kickstart(path)?;
+        if options.skip_kickstart_lint {
+            return Ok(bytes);
+        }
+        let version = self
+            .media
+            .version
+            .as_ref()
+            .and_then(|v| v.major.to_string().parse().ok())
+            .unwrap_or_default();
+        let lint_options = LintOptions {
+            version,
+            secure_boot: false,
+        };
+        let report = lint::lint_path(path, &lint_options)
+            .map_err(|e| io_error(&path.display().to_string(), e.source))?;
+        let describe = |f: &lint::Finding| {
+            let at = f.line.map_or(String::new(), |l| format!(":{l}"));
+            format!(
+                "{}{at}: {} {}: {}",
+                f.file,
+                f.severity.as_str(),
+                f.code.as_str(),
+                f.message
+            )
+        };
+        let errors: Vec<String> = report
+            .findings
+            .iter()
+            .filter(|f| f.severity == lint::Severity::Error)
+            .map(describe)
+            .collect();
+        if !errors.is_empty() {
+            return Err(Error::Edit {
+                what: format!(
+                    "the kickstart would stop the ESXi {lint_version} installer: {}; fix it (esxforge ks lint shows all findings) or pass --no-ks-lint",
+                    errors.join("; "),
+                    lint_version = lint_options.version
+                ),
+            });
+        }
+        for f in report
+            .findings
+            .iter()
+            .filter(|f| f.severity == lint::Severity::Warning)
+        {
+            self.notes.push(format!("kickstart: {}", describe(f)));
+        }
+        Ok(bytes)
     }
 
     /// Lower-case names of everything at the root, and every module name the BOOT.CFGs list.
@@ -424,7 +513,11 @@ impl Remaster {
     }
 
     /// Writes the new image to `out`, reporting `(bytes written, total)`.
-    pub fn write<W: Write>(mut self, out: W, progress: &mut dyn FnMut(u64, u64)) -> Result<(), Error> {
+    pub fn write<W: Write>(
+        mut self,
+        out: W,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<(), Error> {
         let legacy = self.media.layout == Layout::Legacy;
         let names = if legacy && self.image.has_names(Names::RockRidge) {
             Names::RockRidge
@@ -438,14 +531,23 @@ impl Remaster {
         let options = writer::Options {
             volume: ids,
             timestamp: self.timestamp()?,
-            naming: if legacy { Naming::default() } else { Naming::ESXI },
-            joliet: if self.image.joliet().is_some() { Joliet::On } else { Joliet::Off },
+            naming: if legacy {
+                Naming::default()
+            } else {
+                Naming::ESXI
+            },
+            joliet: if self.image.joliet().is_some() {
+                Joliet::On
+            } else {
+                Joliet::Off
+            },
             rock_ridge: names == Names::RockRidge,
             ..writer::Options::default()
         };
         let mut builder = Builder::new(options);
         let shared = Arc::new(
-            File::open(&self.source_path).map_err(|e| io_error(&self.source_path.display().to_string(), e))?,
+            File::open(&self.source_path)
+                .map_err(|e| io_error(&self.source_path.display().to_string(), e))?,
         );
         let catalog_lba = self.image.boot_catalog_lba();
         let mut catalog_path = None;
@@ -475,8 +577,14 @@ impl Remaster {
                 continue;
             }
             match &entry.kind {
-                crate::reader::EntryKind::Symlink(target) => builder.add_symlink(&tree_path, target)?,
-                _ => builder.add_file_with(&tree_path, Source::image(&shared, entry.extents.clone()), attrs)?,
+                crate::reader::EntryKind::Symlink(target) => {
+                    builder.add_symlink(&tree_path, target)?
+                }
+                _ => builder.add_file_with(
+                    &tree_path,
+                    Source::image(&shared, entry.extents.clone()),
+                    attrs,
+                )?,
             }
         }
         for (primary, content) in std::mem::take(&mut self.files) {
@@ -485,10 +593,16 @@ impl Remaster {
                 NewFile::Path(p) => Source::path(p)?,
             };
             match by_primary.get(&primary) {
-                Some((tree_path, attrs)) => builder.add_file_with(tree_path, source, attrs.clone())?,
+                Some((tree_path, attrs)) => {
+                    builder.add_file_with(tree_path, source, attrs.clone())?
+                }
                 None => {
                     let name = primary.trim_start_matches('/');
-                    let tree_path = if legacy { name.to_ascii_lowercase() } else { name.to_string() };
+                    let tree_path = if legacy {
+                        name.to_ascii_lowercase()
+                    } else {
+                        name.to_string()
+                    };
                     builder.add_file(&tree_path, source)?;
                 }
             }
@@ -511,7 +625,10 @@ impl Remaster {
     /// edits, which are keyed by primary path.
     fn primary_paths(&mut self, entries: &[Entry], names: Names) -> Result<Vec<String>, Error> {
         if names == Names::Primary {
-            return Ok(entries.iter().map(|e| e.path.to_ascii_uppercase()).collect());
+            return Ok(entries
+                .iter()
+                .map(|e| e.path.to_ascii_uppercase())
+                .collect());
         }
         // Rock Ridge walk: rebuild each path from the primary identifiers of its components.
         let mut out: Vec<String> = Vec::with_capacity(entries.len());
@@ -617,12 +734,16 @@ pub fn build(
     let layout = plan.media.layout;
     let version = plan.media.version.clone();
     let changes = plan.changes.clone();
+    let notes = plan.notes.clone();
     let temp = tempfile::Builder::new()
         .prefix(&format!(".{file_name}."))
         .suffix(".part")
         .tempfile_in(&out_dir)
         .map_err(|e| io_error(&out_dir.display().to_string(), e))?;
-    let file = temp.as_file().try_clone().map_err(|e| io_error(&out_label, e))?;
+    let file = temp
+        .as_file()
+        .try_clone()
+        .map_err(|e| io_error(&out_label, e))?;
     let mut writer = BufWriter::with_capacity(1 << 20, HashingWriter::new(file));
     plan.write(&mut writer, progress)?;
     let hashing = writer
@@ -630,6 +751,7 @@ pub fn build(
         .map_err(|e| io_error(&out_label, e.into_error()))?;
     let (file, digests) = hashing.finish().map_err(|e| io_error(&out_label, e))?;
     file.sync_all().map_err(|e| io_error(&out_label, e))?;
+    readable(temp.as_file(), &out_label)?;
 
     let checks = verify_built(temp.path())?;
     let failures: Vec<String> = checks
@@ -643,10 +765,14 @@ pub fn build(
             problems: failures,
         });
     }
-    let warnings = checks
-        .iter()
-        .filter(|c| c.outcome == Outcome::Warn)
-        .map(|c| format!("{}: {}", c.what, c.detail))
+    let warnings = notes
+        .into_iter()
+        .chain(
+            checks
+                .iter()
+                .filter(|c| c.outcome == Outcome::Warn)
+                .map(|c| format!("{}: {}", c.what, c.detail)),
+        )
         .collect();
 
     let mut sidecars = Vec::new();
@@ -658,6 +784,7 @@ pub fn build(
             .map_err(|e| io_error(&out_dir.display().to_string(), e))?;
         t.write_all(sidecar::sidecar_line(algorithm, &digests, &file_name).as_bytes())
             .map_err(|e| io_error(&path.display().to_string(), e))?;
+        readable(t.as_file(), &path.display().to_string())?;
         pending.push((t, path));
     }
     temp.persist(output)
@@ -689,13 +816,22 @@ fn verify_built(path: &Path) -> Result<Vec<Check>, Error> {
 /// The module file name VMware's media give payload `payload` of type `kind`: its first eight
 /// characters, lower-cased, each outside `[a-z0-9_]` mapped to `_` (a `-` is not an ISO 9660
 /// d-character), `.`, `v` (vgz) or `t` (tgz), and the first two-digit index not `taken`.
-fn module_name(label: &str, payload: &str, kind: &str, taken: &BTreeSet<String>) -> Result<String, Error> {
+fn module_name(
+    label: &str,
+    payload: &str,
+    kind: &str,
+    taken: &BTreeSet<String>,
+) -> Result<String, Error> {
     let stem: String = payload
         .chars()
         .take(8)
         .map(|c| {
             let c = c.to_ascii_lowercase();
-            if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' { c } else { '_' }
+            if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' {
+                c
+            } else {
+                '_'
+            }
         })
         .collect();
     let letter = match kind {
@@ -703,7 +839,9 @@ fn module_name(label: &str, payload: &str, kind: &str, taken: &BTreeSet<String>)
         "tgz" => 't',
         other => {
             return Err(Error::Edit {
-                what: format!("{label}: payload {payload} has type {other:?}, which is no boot module"),
+                what: format!(
+                    "{label}: payload {payload} has type {other:?}, which is no boot module"
+                ),
             });
         }
     };
@@ -742,7 +880,8 @@ fn read_kickstart(path: &Path) -> Result<Vec<u8>, Error> {
             what: format!("is {len} bytes; a kickstart is a small text file"),
         });
     }
-    f.seek(SeekFrom::Start(0)).map_err(|e| io_error(&label, e))?;
+    f.seek(SeekFrom::Start(0))
+        .map_err(|e| io_error(&label, e))?;
     let mut bytes = Vec::new();
     f.read_to_end(&mut bytes).map_err(|e| io_error(&label, e))?;
     if std::str::from_utf8(&bytes).is_err() {
@@ -752,6 +891,19 @@ fn read_kickstart(path: &Path) -> Result<Vec<u8>, Error> {
         });
     }
     Ok(bytes)
+}
+
+/// Temporary files are created 0600; what we put in place is an ordinary output file (0644).
+fn readable(file: &File, label: &str) -> Result<(), Error> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o644))
+            .map_err(|e| io_error(label, e))?;
+    }
+    #[cfg(not(unix))]
+    let _ = (file, label);
+    Ok(())
 }
 
 fn io_error(file: &str, source: std::io::Error) -> Error {
@@ -768,14 +920,25 @@ mod tests {
     #[test]
     fn module_names_follow_vmware_media() {
         let taken: BTreeSet<String> = ["net_ixgb.v00".to_string()].into();
-        assert_eq!(module_name("x", "net-ixgbe", "vgz", &taken).unwrap(), "net_ixgb.v01");
-        assert_eq!(module_name("x", "i40en", "vgz", &taken).unwrap(), "i40en.v00");
-        assert_eq!(module_name("x", "Tools-Light", "tgz", &taken).unwrap(), "tools_li.t00");
+        assert_eq!(
+            module_name("x", "net-ixgbe", "vgz", &taken).unwrap(),
+            "net_ixgb.v01"
+        );
+        assert_eq!(
+            module_name("x", "i40en", "vgz", &taken).unwrap(),
+            "i40en.v00"
+        );
+        assert_eq!(
+            module_name("x", "Tools-Light", "tgz", &taken).unwrap(),
+            "tools_li.t00"
+        );
         assert_eq!(module_name("x", "ÄÖ", "vgz", &taken).unwrap(), "__.v00");
         assert!(module_name("x", "", "vgz", &taken).is_err());
         assert!(module_name("x", "a", "boot", &taken).is_err());
         let full: BTreeSet<String> = (0..100).map(|i| format!("a.v{i:02}")).collect();
-        let e = module_name("x.vib", "a", "vgz", &full).unwrap_err().to_string();
+        let e = module_name("x.vib", "a", "vgz", &full)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("clash") && e.contains("x.vib"), "{e}");
     }
 }

@@ -64,48 +64,89 @@ fn boot_records<R: Read + Seek>(image: &mut Image<R>) -> Result<Vec<Check>, Erro
     let catalog = match image.boot_catalog() {
         Ok(Some(c)) => c,
         Ok(None) => {
-            checks.push(Check::new("El Torito boot catalog", Outcome::Fail, "the image has no boot record; it does not boot from CD"));
+            checks.push(Check::new(
+                "El Torito boot catalog",
+                Outcome::Fail,
+                "the image has no boot record; it does not boot from CD",
+            ));
             return Ok(checks);
         }
         Err(e) => {
-            checks.push(Check::new("El Torito boot catalog", Outcome::Fail, e.to_string()));
+            checks.push(Check::new(
+                "El Torito boot catalog",
+                Outcome::Fail,
+                e.to_string(),
+            ));
             return Ok(checks);
         }
     };
     checks.push(Check::new(
         "El Torito boot catalog",
         Outcome::Pass,
-        format!("{} entries, validation checksum correct", catalog.entries.len()),
+        format!(
+            "{} entries, validation checksum correct",
+            catalog.entries.len()
+        ),
     ));
     for (i, entry) in catalog.entries.iter().enumerate() {
         let what = format!("boot entry {} ({})", i + 1, entry.platform);
         let Some(file) = image.boot_image_file(entry)? else {
-            checks.push(Check::new(what, Outcome::Fail, format!("loads LBA {}, which is not the start of any file", entry.load_rba)));
+            checks.push(Check::new(
+                what,
+                Outcome::Fail,
+                format!(
+                    "loads LBA {}, which is not the start of any file",
+                    entry.load_rba
+                ),
+            ));
             continue;
         };
         checks.push(Check::new(
             what.clone(),
             Outcome::Pass,
-            format!("{} ({}, {} sectors)", file.path, entry.emulation, entry.sector_count),
+            format!(
+                "{} ({}, {} sectors)",
+                file.path, entry.emulation, entry.sector_count
+            ),
         ));
         if entry.platform == crate::iso9660::eltorito::Platform::X86 {
             let check = match image.boot_info_table(&file)? {
-                Some(status) if status.is_valid() => Check::new(format!("{what} boot-info-table"), Outcome::Pass, format!("{} patched correctly", file.path)),
+                Some(status) if status.is_valid() => Check::new(
+                    format!("{what} boot-info-table"),
+                    Outcome::Pass,
+                    format!("{} patched correctly", file.path),
+                ),
                 Some(status) => Check::new(
                     format!("{what} boot-info-table"),
                     Outcome::Fail,
                     format!(
                         "{}: {}; isolinux will not find its files",
                         file.path,
-                        if status.length_ok { "checksum wrong" } else { "length wrong" }
+                        if status.length_ok {
+                            "checksum wrong"
+                        } else {
+                            "length wrong"
+                        }
                     ),
                 ),
-                None if name::display_name(&file.identifier).to_ascii_lowercase().starts_with("isolinux") => Check::new(
+                None if name::display_name(&file.identifier)
+                    .to_ascii_lowercase()
+                    .starts_with("isolinux") =>
+                {
+                    Check::new(
+                        format!("{what} boot-info-table"),
+                        Outcome::Fail,
+                        format!(
+                            "{} has no boot-info-table; isolinux needs one (-boot-info-table)",
+                            file.path
+                        ),
+                    )
+                }
+                None => Check::new(
                     format!("{what} boot-info-table"),
-                    Outcome::Fail,
-                    format!("{} has no boot-info-table; isolinux needs one (-boot-info-table)", file.path),
+                    Outcome::Warn,
+                    format!("{} has none", file.path),
                 ),
-                None => Check::new(format!("{what} boot-info-table"), Outcome::Warn, format!("{} has none", file.path)),
             };
             checks.push(check);
         }
@@ -120,13 +161,21 @@ fn modern<R: Read + Seek>(image: &mut Image<R>, media: &Media) -> Result<Vec<Che
         checks.push(Check::new(
             path,
             if found { Outcome::Pass } else { Outcome::Fail },
-            if found { "present" } else { "missing: that boot path has no configuration" },
+            if found {
+                "present"
+            } else {
+                "missing: that boot path has no configuration"
+            },
         ));
     }
     let differences = media.boot_cfg_differences();
     if media.boot_cfgs.len() == 2 {
         checks.push(if differences.is_empty() {
-            Check::new("BOOT.CFGs agree", Outcome::Pass, "kernel, kernelopt, modules and prefix are the same on both boot paths")
+            Check::new(
+                "BOOT.CFGs agree",
+                Outcome::Pass,
+                "kernel, kernelopt, modules and prefix are the same on both boot paths",
+            )
         } else {
             Check::new("BOOT.CFGs agree", Outcome::Fail, differences.join("; "))
         });
@@ -136,7 +185,9 @@ fn modern<R: Read + Seek>(image: &mut Image<R>, media: &Media) -> Result<Vec<Che
         for problem in cfg.check() {
             checks.push(Check::new(format!("{path} syntax"), Outcome::Fail, problem));
         }
-        let dir = path.rsplit_once('/').map_or("/", |(d, _)| if d.is_empty() { "/" } else { d });
+        let dir = path
+            .rsplit_once('/')
+            .map_or("/", |(d, _)| if d.is_empty() { "/" } else { d });
         let prefix = cfg.get("prefix");
         let kernel = cfg.get("kernel").into_iter();
         let modules = cfg.modules().into_iter().map(|m| m.path);
@@ -147,10 +198,18 @@ fn modern<R: Read + Seek>(image: &mut Image<R>, media: &Media) -> Result<Vec<Che
             let resolved = resolve_path(dir, prefix.as_deref(), &module);
             listed.push(bootcfg::basename(&resolved).to_ascii_lowercase());
             let problem = match image.lookup(&resolved, Names::Primary)? {
-                None => Some(format!("{module} (→ {resolved}) is not on the image under a plain ISO 9660 name; the UEFI loader cannot load it")),
+                None => Some(format!(
+                    "{module} (→ {resolved}) is not on the image under a plain ISO 9660 name; the UEFI loader cannot load it"
+                )),
                 Some(e) if !e.is_file() => Some(format!("{resolved} is a directory")),
-                Some(e) if e.extents.len() != 1 => Some(format!("{resolved} has {} extents; the ESXi loader reads single-extent files only", e.extents.len())),
-                Some(e) if !is_plain_name(&e.identifier) => Some(format!("{resolved} is recorded as {:?}, not a plain ISO 9660 name", e.identifier)),
+                Some(e) if e.extents.len() != 1 => Some(format!(
+                    "{resolved} has {} extents; the ESXi loader reads single-extent files only",
+                    e.extents.len()
+                )),
+                Some(e) if !is_plain_name(&e.identifier) => Some(format!(
+                    "{resolved} is recorded as {:?}, not a plain ISO 9660 name",
+                    e.identifier
+                )),
                 Some(_) => None,
             };
             if let Some(problem) = problem {
@@ -159,17 +218,32 @@ fn modern<R: Read + Seek>(image: &mut Image<R>, media: &Media) -> Result<Vec<Che
             }
         }
         if missing == 0 {
-            checks.push(Check::new(format!("{path} modules"), Outcome::Pass, format!("kernel and {} modules present as single-extent ISO 9660 files", count.max(1) - 1)));
+            checks.push(Check::new(
+                format!("{path} modules"),
+                Outcome::Pass,
+                format!(
+                    "kernel and {} modules present as single-extent ISO 9660 files",
+                    count.max(1) - 1
+                ),
+            ));
         }
     }
     match &media.imgdb {
-        None => checks.push(Check::new("image database", Outcome::Fail, "/IMGDB.TGZ is missing; the installer cannot tell what it installs")),
+        None => checks.push(Check::new(
+            "image database",
+            Outcome::Fail,
+            "/IMGDB.TGZ is missing; the installer cannot tell what it installs",
+        )),
         Some(db) => {
             let vibs = db.vibs()?;
             let mut bad = 0;
             for vib in &vibs {
                 if !vib.has_descriptor {
-                    checks.push(Check::new("image database", Outcome::Warn, format!("{} has no descriptor in var/db/esximg/vibs", vib.id)));
+                    checks.push(Check::new(
+                        "image database",
+                        Outcome::Warn,
+                        format!("{} has no descriptor in var/db/esximg/vibs", vib.id),
+                    ));
                 }
                 for (payload, file) in &vib.payloads {
                     let on_image = image.lookup(&format!("/{file}"), Names::Primary)?.is_some();
@@ -186,7 +260,11 @@ fn modern<R: Read + Seek>(image: &mut Image<R>, media: &Media) -> Result<Vec<Che
                 checks.push(Check::new(
                     "image database",
                     Outcome::Pass,
-                    format!("profile {:?}: {} VIBs, every payload file on the image", db.profile_name(), vibs.len()),
+                    format!(
+                        "profile {:?}: {} VIBs, every payload file on the image",
+                        db.profile_name(),
+                        vibs.len()
+                    ),
                 ));
             }
         }
@@ -201,7 +279,11 @@ fn legacy_checks<R: Read + Seek>(image: &mut Image<R>, media: &Media) -> Result<
     };
     let recorded = media.imagedd_md5.as_deref().and_then(legacy::recorded_md5);
     let Some(recorded) = recorded else {
-        checks.push(Check::new("imagedd.md5", Outcome::Fail, "missing or holds no MD5 digest"));
+        checks.push(Check::new(
+            "imagedd.md5",
+            Outcome::Fail,
+            "missing or holds no MD5 digest",
+        ));
         return Ok(checks);
     };
     let mut md5 = Md5::new();
@@ -231,7 +313,11 @@ fn kickstart<R: Read + Seek>(image: &mut Image<R>, media: &Media) -> Result<Vec<
         return Ok(Vec::new());
     };
     let Some(path) = ks.strip_prefix("cdrom:") else {
-        return Ok(vec![Check::new("kickstart", Outcome::Pass, format!("ks={ks} (not on the image)"))]);
+        return Ok(vec![Check::new(
+            "kickstart",
+            Outcome::Pass,
+            format!("ks={ks} (not on the image)"),
+        )]);
     };
     let names = if media.layout == Layout::Legacy && image.has_names(Names::RockRidge) {
         Names::RockRidge
@@ -239,8 +325,16 @@ fn kickstart<R: Read + Seek>(image: &mut Image<R>, media: &Media) -> Result<Vec<
         Names::Primary
     };
     Ok(vec![match image.lookup(path, names)? {
-        Some(e) if e.is_file() => Check::new("kickstart", Outcome::Pass, format!("ks=cdrom:{path} is on the image ({} bytes)", e.size)),
-        _ => Check::new("kickstart", Outcome::Fail, format!("ks=cdrom:{path} is not on the image; the installer stops")),
+        Some(e) if e.is_file() => Check::new(
+            "kickstart",
+            Outcome::Pass,
+            format!("ks=cdrom:{path} is on the image ({} bytes)", e.size),
+        ),
+        _ => Check::new(
+            "kickstart",
+            Outcome::Fail,
+            format!("ks=cdrom:{path} is not on the image; the installer stops"),
+        ),
     }])
 }
 

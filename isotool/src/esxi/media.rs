@@ -77,15 +77,15 @@ impl Media {
             }
         }
         let imgdb = match image.lookup(IMGDB, Names::Primary)? {
-            Some(entry) if entry.is_file() => {
-                Some(ImageDb::read(IMGDB, image.open_file(&entry)?)?)
-            }
+            Some(entry) if entry.is_file() => Some(ImageDb::read(IMGDB, image.open_file(&entry)?)?),
             _ => None,
         };
         let isolinux = read_small(image, ISOLINUX_CFG, MAX_TEXT)?
             .map(|b| IsolinuxCfg::parse(ISOLINUX_CFG, &b))
             .transpose()?;
-        let imagedd = image.lookup(IMAGEDD, Names::Primary)?.filter(Entry::is_file);
+        let imagedd = image
+            .lookup(IMAGEDD, Names::Primary)?
+            .filter(Entry::is_file);
         let imagedd_md5 = read_small(image, IMAGEDD_MD5, MAX_TEXT)?;
         let layout = if !boot_cfgs.is_empty() && (imgdb.is_some() || boot_cfgs.len() == 2) {
             Layout::Modern
@@ -118,12 +118,17 @@ impl Media {
                 .first()
                 .and_then(|(_, c)| c.kernelopt().get("ks").map(str::to_string)),
             Layout::Legacy => self.isolinux.as_ref().and_then(|c| {
-                c.entries().iter().filter(|e| e.lists_modules()).find_map(|e| {
-                    let append = e.append.as_deref()?;
-                    let first = append.split("---").next()?;
-                    let opts = first.split_once(char::is_whitespace).map_or("", |(_, o)| o);
-                    super::bootcfg::KernelOpts::new(opts).get("ks").map(str::to_string)
-                })
+                c.entries()
+                    .iter()
+                    .filter(|e| e.lists_modules())
+                    .find_map(|e| {
+                        let append = e.append.as_deref()?;
+                        let first = append.split("---").next()?;
+                        let opts = first.split_once(char::is_whitespace).map_or("", |(_, o)| o);
+                        super::bootcfg::KernelOpts::new(opts)
+                            .get("ks")
+                            .map(str::to_string)
+                    })
             }),
         }
     }
@@ -158,7 +163,11 @@ impl Media {
             version_from: self.version_from.clone(),
             boot_cfgs,
             boot_cfgs_differ: self.boot_cfg_differences(),
-            isolinux: self.isolinux.as_ref().map(IsolinuxCfg::entries).unwrap_or_default(),
+            isolinux: self
+                .isolinux
+                .as_ref()
+                .map(IsolinuxCfg::entries)
+                .unwrap_or_default(),
             image_profile,
             kickstart: self.kickstart(),
             imagedd: self.imagedd.as_ref().map(|e| ImageddReport {
@@ -249,7 +258,10 @@ pub fn read_small<R: Read + Seek>(
     if entry.size > limit {
         return Err(Error::Format {
             file: path.to_string(),
-            what: format!("is {} bytes; a file of this name is never larger than {limit}", entry.size),
+            what: format!(
+                "is {} bytes; a file of this name is never larger than {limit}",
+                entry.size
+            ),
         });
     }
     let mut bytes = Vec::new();

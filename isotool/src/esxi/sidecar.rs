@@ -95,7 +95,8 @@ impl<W: Write> Write for HashingWriter<W> {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
         let room = CHUNK - self.buf.len();
         let n = data.len().min(room);
-        self.buf.extend_from_slice(data.get(..n).unwrap_or_default());
+        self.buf
+            .extend_from_slice(data.get(..n).unwrap_or_default());
         self.len += n as u64;
         if self.buf.len() == CHUNK {
             self.dispatch()?;
@@ -198,12 +199,13 @@ pub fn check_sidecars(iso: &Path) -> Result<Vec<SidecarCheck>, Error> {
                 source,
             })?;
             let line = text.lines().next().unwrap_or_default();
-            let (recorded, names) = line.split_once(char::is_whitespace).ok_or_else(|| {
-                Error::Format {
-                    file: file.clone(),
-                    what: "expected `<hex digest>  <file name>` (sha256sum/md5sum format)".into(),
-                }
-            })?;
+            let (recorded, names) =
+                line.split_once(char::is_whitespace)
+                    .ok_or_else(|| Error::Format {
+                        file: file.clone(),
+                        what: "expected `<hex digest>  <file name>` (sha256sum/md5sum format)"
+                            .into(),
+                    })?;
             let names = names.trim_start().trim_start_matches('*').to_string();
             let recorded = recorded.to_ascii_lowercase();
             let actual = algorithm.pick(&digests).to_string();
@@ -225,7 +227,9 @@ mod tests {
 
     #[test]
     fn digests_match_one_shot_hashing_across_chunk_boundaries() {
-        let data: Vec<u8> = (0..(3 * CHUNK + 12345)).map(|i| (i * 7 % 251) as u8).collect();
+        let data: Vec<u8> = (0..(3 * CHUNK + 12345))
+            .map(|i| (i * 7 % 251) as u8)
+            .collect();
         let mut w = HashingWriter::new(Vec::new());
         for piece in data.chunks(10_000) {
             w.write_all(piece).unwrap();
