@@ -42,7 +42,7 @@ use crate::esxi::media::{self, EsxiVersion, Layout, Media};
 use crate::esxi::sidecar::{self, Digests, HashingWriter};
 use crate::esxi::vib::Vib;
 use crate::iso9660::eltorito::Emulation;
-use crate::iso9660::name::Naming;
+use crate::iso9660::name::{Mapping, Naming};
 use crate::reader::{Entry, Image, Names};
 use crate::writer::{self, Attributes, BootImage, Builder, Joliet, LoadSize, Source};
 use esxforge_kickstart::lint::{self, LintOptions};
@@ -449,13 +449,7 @@ impl Remaster {
             .map_err(|e| io_error(&path.display().to_string(), e.source))?;
         let describe = |f: &lint::Finding| {
             let at = f.line.map_or(String::new(), |l| format!(":{l}"));
-            format!(
-                "{}{at}: {} {}: {}",
-                f.file,
-                f.severity.as_str(),
-                f.code.as_str(),
-                f.message
-            )
+            format!("{}{at}: {}: {}", f.file, f.code.as_str(), f.message)
         };
         let errors: Vec<String> = report
             .findings
@@ -477,7 +471,7 @@ impl Remaster {
             .iter()
             .filter(|f| f.severity == lint::Severity::Warning)
         {
-            self.notes.push(format!("kickstart: {}", describe(f)));
+            self.notes.push(format!("kickstart {}", describe(f)));
         }
         Ok(bytes)
     }
@@ -531,8 +525,13 @@ impl Remaster {
         let options = writer::Options {
             volume: ids,
             timestamp: self.timestamp()?,
+            // 4.x media are named by Rock Ridge/Joliet; their primary identifiers are the
+            // mkisofs translation of those names (source entries keep theirs verbatim).
             naming: if legacy {
-                Naming::default()
+                Naming {
+                    mapping: Mapping::Translate,
+                    ..Naming::ESXI
+                }
             } else {
                 Naming::ESXI
             },
