@@ -10,15 +10,20 @@ use super::sshd::SimHost;
 /// name, domain, IP and version from its state), plus `extra` YAML lines indented under it.
 pub fn host_entry(host: &SimHost, extra: &str) -> String {
     let st = host.state();
+    let ip = st
+        .vmknics
+        .first()
+        .map(|k| k.ipv4.address.clone())
+        .unwrap_or_else(|| "10.0.0.11".into());
+    // The gateway is the .1 of the host's /24, as the seeds lay out their networks.
+    let gateway = match ip.rsplit_once('.') {
+        Some((net, _)) => format!("{net}.1"),
+        None => ip.clone(),
+    };
     let mut entry = format!(
-        "  {name}:\n    esxi: \"{esxi}\"\n    network: {{ip: {ip}, domain: {domain}}}\n    address: {addr}\n    ssh_port: {port}\n",
+        "  {name}:\n    esxi: \"{esxi}\"\n    network: {{ip: {ip}, gateway: {gateway}, domain: {domain}}}\n    address: {addr}\n    ssh_port: {port}\n",
         name = st.host.hostname,
         esxi = inventory_version(&st.host.version.version),
-        ip = st
-            .vmknics
-            .first()
-            .map(|k| k.ipv4.address.clone())
-            .unwrap_or_else(|| "10.0.0.11".into()),
         domain = st.host.domain,
         addr = host.address(),
         port = host.port(),
@@ -44,7 +49,7 @@ fn inventory_version(v: &str) -> String {
 /// Writes `dir/inventory.yaml` with the given host entries and `defaults` lines.
 pub fn inventory(dir: &Path, defaults: &str, entries: &[String]) -> PathBuf {
     let mut yaml = String::from(
-        "defaults:\n  accept_eula: true\n  rootpw: {hash: \"$6$esxforgelab$3vPU8GSYxfmC4aYCOYrs.x9X5eNA4xVrlkLKGNJ2UPP.iygMFWuZtEij8pqqoQjxHWclOcrWr9XyZdvzFFjgg0\"}\n  network: {device: vmnic0, netmask: 255.255.255.0, gateway: 10.0.0.1}\n",
+        "defaults:\n  accept_eula: true\n  rootpw: {hash: \"$6$esxforgelab$3vPU8GSYxfmC4aYCOYrs.x9X5eNA4xVrlkLKGNJ2UPP.iygMFWuZtEij8pqqoQjxHWclOcrWr9XyZdvzFFjgg0\"}\n  network: {device: vmnic0, netmask: 255.255.255.0}\n",
     );
     for line in defaults.lines() {
         yaml.push_str("  ");
