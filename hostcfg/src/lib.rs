@@ -9,4 +9,5 @@ pub mod facts;
 pub mod fleet;
 pub mod parse;
 pub mod plan;
+pub mod preflight;
 pub mod transport;

@@ -5,3 +5,4 @@ pub mod cluster;
 pub mod inventory;
 pub mod lint;
 pub mod parse;
+pub mod render;

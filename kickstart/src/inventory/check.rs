@@ -26,7 +26,7 @@ pub fn firstboot_work(host: &Host) -> Vec<String> {
     };
     if extra_dns > 0 {
         work.push(format!(
-            "{extra_dns} name server(s) beyond the network line"
+            "{extra_dns} name server(s) not on the network line"
         ));
     }
     if !host.dns.search.is_empty() {

@@ -99,7 +99,7 @@ impl Report {
 /// Why an inventory could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    #[error("{}: cannot read: {source}", path.display())]
+    #[error("{}: cannot read", path.display())]
     Read {
         path: PathBuf,
         source: std::io::Error,

@@ -264,6 +264,13 @@ fn dns_name(s: &str) -> Result<(), String> {
             ));
         }
     }
+    // An all-digit last label is a mistyped IPv4 address, not a name (RFC 3696 section 2).
+    if s.rsplit('.')
+        .next()
+        .is_some_and(|l| l.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err("ends in a number: it is neither an IPv4 address nor a host name".into());
+    }
     Ok(())
 }
 
@@ -364,6 +371,8 @@ mod tests {
         );
         assert!(Hostname::new("-esx").is_err());
         assert!(Hostname::new("a..b").is_err());
+        assert!(Hostname::new("192.168.1.514").is_err());
+        assert!(Hostname::new("esx01.1a").is_ok());
         assert!(Label::new("VM Network").is_ok());
         assert!(Label::new("bad\"name").is_err());
         assert!(Label::new(" lead").is_err());
