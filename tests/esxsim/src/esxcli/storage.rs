@@ -323,7 +323,11 @@ pub fn device_list(st: &mut State, o: &Opts) -> Result<Output, String> {
                 )
                 .str("DriveType", if d.is_local { "physical" } else { "unknown" })
                 .shown("RAIDLevel", "RAID Level", Value::Str("NA".into()))
-                .str("NumberofPhysicalDrives", "NA")
+                .shown(
+                    "NumberofPhysicalDrives",
+                    "Number of Physical Drives",
+                    Value::Str("NA".into()),
+                )
                 .bool("ProtectionEnabled", false)
                 .shown("PIActivated", "PI Activated", Value::Bool(false))
                 .shown("PIType", "PI Type", Value::Int(0))
