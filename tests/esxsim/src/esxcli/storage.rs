@@ -278,9 +278,10 @@ pub fn device_list(st: &mut State, o: &Opts) -> Result<Output, String> {
                 .str("DeviceType", "Direct-Access ")
                 .str("MultipathPlugin", plugin)
                 .str("DevfsPath", format!("/vmfs/devices/disks/{}", d.name))
-                .str("Vendor", &d.vendor)
-                .str("Model", &d.model)
-                .str("Revision", "0001")
+                // SCSI INQUIRY strings, space-padded to their fixed widths.
+                .str("Vendor", format!("{:<8}", d.vendor))
+                .str("Model", format!("{:<16}", d.model))
+                .str("Revision", format!("{:<4}", "0001"))
                 .shown("SCSILevel", "SCSI Level", Value::Int(6))
                 .bool("IsPseudo", false)
                 .str("Status", "on")
@@ -301,7 +302,14 @@ pub fn device_list(st: &mut State, o: &Opts) -> Result<Output, String> {
                 .shown(
                     "VAAIStatus",
                     "VAAI Status",
-                    Value::Str(if d.is_local { "unknown" } else { "supported" }.into()),
+                    Value::Str(
+                        if d.is_local {
+                            "unsupported"
+                        } else {
+                            "supported"
+                        }
+                        .into(),
+                    ),
                 )
                 .shown(
                     "OtherUIDs",
@@ -321,12 +329,12 @@ pub fn device_list(st: &mut State, o: &Opts) -> Result<Output, String> {
                     "No of outstanding IOs with competing worlds",
                     Value::Int(32),
                 )
-                .str("DriveType", if d.is_local { "physical" } else { "unknown" })
-                .shown("RAIDLevel", "RAID Level", Value::Str("NA".into()))
+                .str("DriveType", "unknown")
+                .shown("RAIDLevel", "RAID Level", Value::Str("unknown".into()))
                 .shown(
                     "NumberofPhysicalDrives",
                     "Number of Physical Drives",
-                    Value::Str("NA".into()),
+                    Value::Str("unknown".into()),
                 )
                 .bool("ProtectionEnabled", false)
                 .shown("PIActivated", "PI Activated", Value::Bool(false))
