@@ -540,6 +540,12 @@ const GETTERS: &[&str] = &[
     "iscsi adapter discovery sendtarget list",
     "storage filesystem list",
     "storage core device list",
+    "storage core adapter list",
+    "hardware memory get",
+    "network nic get -n vmnic0",
+    "network ip route ipv4 list",
+    "network ip netstack list",
+    "network firewall get",
 ];
 
 #[test]
@@ -893,4 +899,111 @@ fn ntp_before_7u1_lives_in_ntp_conf() {
     host.modify(|st| st.ntp.servers.clear());
     let _ = one(&host, "/etc/init.d/ntpd stop");
     assert_eq!(host.ssh("/etc/init.d/ntpd start").status.code(), Some(1));
+}
+
+#[test]
+fn keyvalue_json_and_csv_formatters() {
+    // A `--formatter=keyvalue network vswitch standard list` captured from a real host (the
+    // apnex/nsx repository), rebuilt here: vSwitch0 with two port groups, an empty vSwitch2.
+    let mut st = esxforge_esxsim::seed::generate(&Default::default()).expect("seed");
+    let pg = |name: &str| PortGroup {
+        name: name.into(),
+        vswitch: "vSwitch0".into(),
+        vlan: 0,
+        overrides: TeamingOverride::default(),
+    };
+    st.vswitches.truncate(1);
+    let mut empty = st.vswitches[0].clone();
+    empty.name = "vSwitch2".into();
+    empty.uplinks.clear();
+    empty.teaming.active.clear();
+    st.vswitches.push(empty);
+    st.portgroups = vec![pg("vss-vmnet"), pg("vss-mgmt")];
+    st.vmknics.truncate(1);
+    st.vmknics[0].portgroup = "vss-mgmt".into();
+    st.vms.truncate(1);
+    for d in &mut st.vms[0].devices {
+        if let Device::Nic { network, .. } = d {
+            *network = "vss-vmnet".into();
+        }
+    }
+    let host = SimHost::start(SimOptions {
+        state: Some(st),
+        ..SimOptions::default()
+    })
+    .expect("start");
+    let kv = one(
+        &host,
+        "esxcli --formatter=keyvalue network vswitch standard list",
+    );
+    assert_eq!(
+        kv,
+        "structure[0].VirtualSwitch.BeaconEnabled.boolean=false
+structure[0].VirtualSwitch.BeaconInterval.integer=1
+structure[0].VirtualSwitch.BeaconRequiredBy.string[] = 
+structure[0].VirtualSwitch.BeaconThreshold.integer=3
+structure[0].VirtualSwitch.CDPStatus.string=listen
+structure[0].VirtualSwitch.Class.string=cswitch
+structure[0].VirtualSwitch.ConfiguredPorts.integer=128
+structure[0].VirtualSwitch.MTU.integer=1500
+structure[0].VirtualSwitch.Name.string=vSwitch0
+structure[0].VirtualSwitch.NumPorts.integer=2560
+structure[0].VirtualSwitch.Portgroups.string[0].string=vss-vmnet
+structure[0].VirtualSwitch.Portgroups.string[1].string=vss-mgmt
+structure[0].VirtualSwitch.Uplinks.string[0].string=vmnic0
+structure[0].VirtualSwitch.UsedPorts.integer=4
+structure[1].VirtualSwitch.BeaconEnabled.boolean=false
+structure[1].VirtualSwitch.BeaconInterval.integer=1
+structure[1].VirtualSwitch.BeaconRequiredBy.string[] = 
+structure[1].VirtualSwitch.BeaconThreshold.integer=3
+structure[1].VirtualSwitch.CDPStatus.string=listen
+structure[1].VirtualSwitch.Class.string=cswitch
+structure[1].VirtualSwitch.ConfiguredPorts.integer=128
+structure[1].VirtualSwitch.MTU.integer=1500
+structure[1].VirtualSwitch.Name.string=vSwitch2
+structure[1].VirtualSwitch.NumPorts.integer=2560
+structure[1].VirtualSwitch.Portgroups.string[] = 
+structure[1].VirtualSwitch.Uplinks.string[] = 
+structure[1].VirtualSwitch.UsedPorts.integer=1
+"
+    );
+    // The hostops reference's keyvalue sample: VersionGet.Version.string=8.0.2.
+    assert!(
+        one(&host, "esxcli --formatter=keyvalue system version get")
+            .contains("VersionGet.Version.string=8.0.2\n")
+    );
+
+    let json: serde_json::Value = serde_json::from_str(&one(
+        &host,
+        "esxcli --formatter=json network vswitch standard list",
+    ))
+    .expect("JSON");
+    assert_eq!(json[0]["Name"], "vSwitch0");
+    assert_eq!(
+        json[0]["Portgroups"],
+        serde_json::json!(["vss-vmnet", "vss-mgmt"])
+    );
+    assert_eq!(json[1]["UsedPorts"], 1);
+    assert_eq!(json[1]["BeaconEnabled"], false);
+    let version: serde_json::Value =
+        serde_json::from_str(&one(&host, "esxcli --formatter=json system version get"))
+            .expect("JSON");
+    assert_eq!(version["Build"], "Releasebuild-22380479");
+
+    let csv = one(
+        &host,
+        "esxcli --formatter=csv network vswitch standard list",
+    );
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "BeaconEnabled,BeaconInterval,BeaconRequiredBy,BeaconThreshold,CDPStatus,Class,ConfiguredPorts,MTU,Name,NumPorts,Portgroups,Uplinks,UsedPorts,"
+    );
+    assert_eq!(
+        lines[1],
+        "false,1,,3,listen,cswitch,128,1500,vSwitch0,2560,\"vss-vmnet,vss-mgmt,\",\"vmnic0,\",4,"
+    );
+    assert_eq!(lines.len(), 3);
+    let bad = host.ssh("esxcli --formatter=yaml system version get");
+    assert_eq!(bad.status.code(), Some(1));
 }

@@ -235,6 +235,49 @@ pub fn rescan(st: &mut State, o: &Opts) -> Result<Output, String> {
     Ok(Output::done())
 }
 
+/// `storage core adapter list`: the local RAID controller, the SATA controller behind the
+/// CD-ROM, and the software iSCSI adapter once enabled.
+pub fn adapter_list(st: &mut State, _: &Opts) -> Result<Output, String> {
+    let hba = |name: &str, driver: &str, link: &str, uid: &str, caps: &str, desc: &str| {
+        Struct::new("ScsiAdapter")
+            .shown("HBAName", "HBA Name", Value::Str(name.into()))
+            .str("Driver", driver)
+            .str("LinkState", link)
+            .shown("UID", "UID", Value::Str(uid.into()))
+            .str("Capabilities", caps)
+            .str("Description", desc)
+    };
+    let mut items = vec![
+        hba(
+            "vmhba0",
+            "lsi_mr3",
+            "link-n/a",
+            "sas.5d0946606e78ac00",
+            "",
+            "(0000:3b:00.0) Broadcom PERC H740P Mini",
+        ),
+        hba(
+            "vmhba32",
+            "vmw_ahci",
+            "link-n/a",
+            "sata.vmhba32",
+            "",
+            "(0000:00:17.0) Intel Corporation Lewisburg SATA AHCI Controller",
+        ),
+    ];
+    if st.iscsi.enabled {
+        items.push(hba(
+            &st.iscsi.adapter,
+            "iscsi_vmk",
+            "online",
+            &format!("iscsi.{}", st.iscsi.adapter),
+            "Second Level Lun ID",
+            "iSCSI Software Adapter",
+        ));
+    }
+    Ok(Output::table(structs(items)))
+}
+
 pub fn filesystem_list(st: &mut State, _: &Opts) -> Result<Output, String> {
     let items = st
         .datastores
