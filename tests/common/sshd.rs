@@ -555,22 +555,38 @@ fn stop(child: &mut Child) {
         return;
     }
     signal(listener, libc::SIGCONT);
-    let ns = mount_ns(listener);
-    for _ in 0..50 {
-        let others: Vec<u32> = match &ns {
-            Some(ns) => all_pids()
-                .into_iter()
-                .filter(|p| *p != listener && mount_ns(*p).as_deref() == Some(ns.as_str()))
-                .collect(),
-            None => Vec::new(),
-        };
-        if others.is_empty() {
+    let Some(ns) = mount_ns(listener) else {
+        let _ = child.kill();
+        let _ = child.wait();
+        return;
+    };
+    // One level at a time, deepest first, waiting for each level to be reaped by its (still
+    // living) parents: no process is orphaned, so none lingers as a zombie.
+    for _ in 0..64 {
+        let others: Vec<u32> = all_pids()
+            .into_iter()
+            .filter(|p| *p != listener && mount_ns(*p).as_deref() == Some(ns.as_str()))
+            .collect();
+        let depths: Vec<(u32, u32)> = others.iter().map(|p| (depth(listener, *p), *p)).collect();
+        let Some(deepest) = depths.iter().map(|(d, _)| *d).max() else {
             break;
+        };
+        let level: Vec<u32> = depths
+            .iter()
+            .filter(|(d, _)| *d == deepest)
+            .map(|(_, p)| *p)
+            .collect();
+        for p in &level {
+            signal(*p, libc::SIGKILL);
         }
-        for p in depth_first(listener, &others) {
-            signal(p, libc::SIGKILL);
+        let deadline = Instant::now() + Duration::from_millis(500);
+        while level
+            .iter()
+            .any(|p| Path::new(&format!("/proc/{p}")).exists())
+            && Instant::now() < deadline
+        {
+            std::thread::sleep(Duration::from_millis(2));
         }
-        std::thread::sleep(Duration::from_millis(10));
     }
     signal(listener, libc::SIGTERM);
     let deadline = Instant::now() + Duration::from_secs(5);
@@ -626,6 +642,7 @@ fn write_config(
          PrintMotd no\n\
          PrintLastLog no\n\
          UseDNS no\n\
+         KexAlgorithms curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256,diffie-hellman-group14-sha256\n\
          MaxStartups 200:30:400\n\
          MaxSessions 100\n\
          SetEnv PATH={r}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin ESXSIM_STATE={state}\n\
@@ -704,22 +721,17 @@ fn parent_of(pid: u32) -> Option<u32> {
         .ok()
 }
 
-/// `pids` ordered so that children come before their parents.
-fn depth_first(root: u32, pids: &[u32]) -> Vec<u32> {
-    let depth = |mut p: u32| {
-        let mut d = 0;
-        while p != root && p > 1 && d < 64 {
-            match parent_of(p) {
-                Some(q) => p = q,
-                None => break,
-            }
-            d += 1;
+/// How many parents `pid` has below `root` (processes not under it count as deepest).
+fn depth(root: u32, mut pid: u32) -> u32 {
+    let mut d = 0;
+    while pid != root && d < 64 {
+        match parent_of(pid) {
+            Some(p) if p > 1 => pid = p,
+            _ => return 64,
         }
-        d
-    };
-    let mut v: Vec<(u32, u32)> = pids.iter().map(|p| (depth(*p), *p)).collect();
-    v.sort_by(|a, b| b.cmp(a));
-    v.into_iter().map(|(_, p)| p).collect()
+        d += 1;
+    }
+    d
 }
 
 fn signal(pid: u32, sig: i32) {

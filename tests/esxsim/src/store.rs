@@ -76,7 +76,7 @@ impl Store {
         let mut state = before.clone();
         let result = f(&mut state);
         if state != before {
-            self.save(&state, &before)?;
+            self.save(&state, Some(&before))?;
         }
         Ok(result)
     }
@@ -84,7 +84,7 @@ impl Store {
     /// Replaces the state (a new host, or a test's own document).
     pub fn write(&self, state: &State) -> Result<(), Error> {
         let _lock = self.lock(true)?;
-        self.save(state, &State::default())
+        self.save(state, None)
     }
 
     fn load(&self) -> Result<State, Error> {
@@ -100,12 +100,12 @@ impl Store {
         Ok(state)
     }
 
-    fn save(&self, state: &State, before: &State) -> Result<(), Error> {
-        if !state.host.version.has_esxcli_ntp()
-            && (state.ntp.servers != before.ntp.servers
-                || state.paths.ntp_conf != before.paths.ntp_conf)
-            && !state.paths.ntp_conf.is_empty()
-        {
+    /// Saves `state`; `before` (absent for a new host) tells whether ntp.conf must be written.
+    fn save(&self, state: &State, before: Option<&State>) -> Result<(), Error> {
+        let ntp_changed = before.is_none_or(|b| {
+            state.ntp.servers != b.ntp.servers || state.paths.ntp_conf != b.paths.ntp_conf
+        });
+        if !state.host.version.has_esxcli_ntp() && ntp_changed && !state.paths.ntp_conf.is_empty() {
             let path = self.host_file(&state.paths.ntp_conf);
             let conf = render_ntp_conf(&state.ntp.servers);
             if self.root.is_some() {

@@ -18,6 +18,10 @@ use crate::store::Store;
 
 const SFTP_SERVER: &str = "/usr/lib/openssh/sftp-server";
 const SSH_FXP_OPEN: u8 = 3;
+const SSH_FXP_READ: u8 = 5;
+/// Reads are capped to this while a drop rule is armed, so a file comes back in several DATA
+/// packets (clients ask for up to 255 KiB at once) and the cut lands between two of them.
+const READ_CAP: u32 = 16 * 1024;
 const SSH_FXP_DATA: u8 = 103;
 
 /// The live drop rule and the sshd pid file, if the state has one.
@@ -28,8 +32,13 @@ fn armed(store: Option<&Store>) -> Option<(DropRule, String)> {
         .then_some((rule, st.paths.sshd_pid_file))
 }
 
+/// How long the relay waits, after its last bytes, for sshd to get them onto the wire before
+/// the connection is cut (so the client really has a partial download).
+const DRAIN: std::time::Duration = std::time::Duration::from_millis(200);
+
 /// Counts the rule down and drops this connection.
 fn fire(store: Option<&Store>, pid_file: &str) {
+    std::thread::sleep(DRAIN);
     if let Some(store) = store {
         let _ = store.update(|st| {
             if let Some(n) = st
@@ -78,7 +87,8 @@ pub fn sftp(store: Option<&Store>) -> ExitCode {
     let watching = Arc::new(AtomicBool::new(false));
     let watch = Arc::clone(&watching);
     let pattern = rule.path_contains.clone();
-    // Client → server: forward, and notice the OPEN of a matching file.
+    // Client → server: forward packet by packet, noticing the OPEN of a matching file and
+    // capping READ lengths.
     std::thread::spawn(move || {
         let mut input = io::stdin().lock();
         let mut packets = Packets::default();
@@ -87,13 +97,16 @@ pub fn sftp(store: Option<&Store>) -> ExitCode {
             let Some(chunk) = buf.get(..n).filter(|c| !c.is_empty()) else {
                 break;
             };
-            for (kind, body) in packets.feed(chunk) {
+            for (kind, mut body) in packets.feed(chunk) {
                 if kind == SSH_FXP_OPEN && open_path(&body).is_some_and(|p| p.contains(&pattern)) {
                     watch.store(true, Ordering::SeqCst);
                 }
-            }
-            if to_server.write_all(chunk).is_err() {
-                break;
+                if kind == SSH_FXP_READ {
+                    cap_read(&mut body);
+                }
+                if write_packet(&mut to_server, kind, &body).is_err() {
+                    return;
+                }
             }
         }
     });
@@ -116,11 +129,7 @@ pub fn sftp(store: Option<&Store>) -> ExitCode {
                     return ExitCode::from(1);
                 }
             }
-            let len = u32::try_from(body.len() + 1).unwrap_or(u32::MAX);
-            let ok = out.write_all(&len.to_be_bytes()).is_ok()
-                && out.write_all(&[kind]).is_ok()
-                && out.write_all(&body).is_ok();
-            if !ok {
+            if write_packet(&mut out, kind, &body).is_err() {
                 let _ = child.kill();
                 return ExitCode::from(1);
             }
@@ -129,6 +138,36 @@ pub fn sftp(store: Option<&Store>) -> ExitCode {
     }
     let code = child.wait().ok().and_then(|s| s.code()).unwrap_or(1);
     ExitCode::from(u8::try_from(code).unwrap_or(1))
+}
+
+fn write_packet(w: &mut impl Write, kind: u8, body: &[u8]) -> io::Result<()> {
+    let len = u32::try_from(body.len() + 1).unwrap_or(u32::MAX);
+    w.write_all(&len.to_be_bytes())?;
+    w.write_all(&[kind])?;
+    w.write_all(body)?;
+    w.flush()
+}
+
+/// Lowers the length of an SSH_FXP_READ body (`uint32 id, string handle, uint64 offset,
+/// uint32 len`) to [`READ_CAP`]; servers may always return less than asked.
+fn cap_read(body: &mut [u8]) {
+    let Some(handle_len) = body
+        .get(4..8)
+        .and_then(|b| <[u8; 4]>::try_from(b).ok())
+        .map(|b| u32::from_be_bytes(b) as usize)
+    else {
+        return;
+    };
+    let Some(at) = handle_len.checked_add(8 + 8) else {
+        return;
+    };
+    let Some(field) = at.checked_add(4).and_then(|end| body.get_mut(at..end)) else {
+        return;
+    };
+    if let Ok(asked) = <[u8; 4]>::try_from(&*field) {
+        let capped = u32::from_be_bytes(asked).min(READ_CAP);
+        field.copy_from_slice(&capped.to_be_bytes());
+    }
 }
 
 /// The file name of an SSH_FXP_OPEN body (`uint32 id, string filename, …`).

@@ -66,10 +66,22 @@ pub fn parse_bool(v: &str) -> Option<bool> {
     }
 }
 
+/// `--formatter`: how esxcli prints a result.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Formatter {
+    /// The command's own text layout.
+    #[default]
+    Text,
+    Xml,
+    Json,
+    KeyValue,
+    Csv,
+}
+
 /// esxcli's own options, before the namespace.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Globals {
-    pub xml: bool,
+    pub formatter: Formatter,
 }
 
 /// Splits off the global options; returns them and the rest.
@@ -92,16 +104,13 @@ pub fn globals(args: &[String]) -> Result<(Globals, &[String]), String> {
                             .ok_or("Missing value for --formatter")?
                     }
                 };
-                match value.as_str() {
-                    "xml" => g.xml = true,
-                    "keyvalue" | "csv" | "json" | "html" | "python" | "tree" | "simple"
-                    | "table" => {
-                        return Err(format!(
-                            "The formatter {value} is not supported by this simulator"
-                        ));
-                    }
+                g.formatter = match value.as_str() {
+                    "xml" => Formatter::Xml,
+                    "json" => Formatter::Json,
+                    "keyvalue" => Formatter::KeyValue,
+                    "csv" => Formatter::Csv,
                     other => return Err(format!("Invalid formatter: {other}")),
-                }
+                };
             }
             "--debug" | "--version" => {}
             "--format-param" => {
@@ -212,9 +221,11 @@ mod tests {
     fn formatter() {
         let args = strings(&["--formatter=xml", "system", "uuid", "get"]);
         let (g, rest) = globals(&args).unwrap_or_default();
-        assert!(g.xml);
+        assert_eq!(g.formatter, Formatter::Xml);
         assert_eq!(rest, &args[1..]);
         let args = strings(&["--formatter", "xml", "system"]);
-        assert!(globals(&args).is_ok_and(|(g, r)| g.xml && r.len() == 1));
+        assert!(globals(&args).is_ok_and(|(g, r)| g.formatter == Formatter::Xml && r.len() == 1));
+        let args = strings(&["--formatter=yaml", "system"]);
+        assert!(globals(&args).is_err_and(|e| e.contains("yaml")));
     }
 }

@@ -103,3 +103,21 @@ pub fn platform_get(st: &mut State, _: &Opts) -> Result<Output, String> {
         Some("Platform Information"),
     ))
 }
+
+pub fn memory_get(st: &mut State, _: &Opts) -> Result<Output, String> {
+    let bytes = i64::try_from(st.host.memory_bytes).unwrap_or(i64::MAX);
+    let s = Struct::new("MemoryInfo")
+        .with_unit(
+            "PhysicalMemory",
+            "Physical Memory",
+            Value::Int(bytes),
+            "Bytes",
+        )
+        .with_unit("ReliableMemory", "Reliable Memory", Value::Int(0), "Bytes")
+        .shown(
+            "NUMANodeCount",
+            "NUMA Node Count",
+            Value::Int(st.cpu.packages.into()),
+        );
+    Ok(Output::records(Value::Struct(s), None))
+}

@@ -16,7 +16,7 @@ use crate::state::State;
 pub struct Call {
     pub spec: &'static spec::Spec,
     pub opts: args::Opts,
-    pub xml: bool,
+    pub formatter: args::Formatter,
     /// `esxcli network ip dns server add -s 1.1.1.1`: for fault matching and the change log.
     pub line: String,
 }
@@ -62,7 +62,7 @@ pub fn parse(args: &[String], state_version: &crate::version::Version) -> Result
     Ok(Call {
         spec,
         opts,
-        xml: globals.xml,
+        formatter: globals.formatter,
         line,
     })
 }
@@ -70,10 +70,12 @@ pub fn parse(args: &[String], state_version: &crate::version::Version) -> Result
 /// Runs a parsed call against the state.
 pub fn run(call: &Call, st: &mut State) -> Reply {
     match (call.spec.run)(st, &call.opts) {
-        Ok(out) => Reply::ok(if call.xml {
-            output::render_xml(&out)
-        } else {
-            output::render_text(&out)
+        Ok(out) => Reply::ok(match call.formatter {
+            args::Formatter::Text => output::render_text(&out),
+            args::Formatter::Xml => output::render_xml(&out),
+            args::Formatter::Json => output::render_json(&out),
+            args::Formatter::KeyValue => output::render_keyvalue(&out),
+            args::Formatter::Csv => output::render_csv(&out),
         }),
         Err(message) => Reply::error(format!("Error: {message}")),
     }

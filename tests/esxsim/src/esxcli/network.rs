@@ -845,6 +845,107 @@ pub fn tag_remove(st: &mut State, o: &Opts) -> Result<Output, String> {
     Ok(Output::done())
 }
 
+/// `network nic get -n`: fields in name order (the command has no `fields:` hint), the driver
+/// as a nested structure.
+pub fn nic_get(st: &mut State, o: &Opts) -> Result<Output, String> {
+    let name = o.req("nic-name")?;
+    let n = st
+        .nics
+        .iter()
+        .find(|n| n.name == name)
+        .ok_or_else(|| format!("Unable to find NIC {name}"))?;
+    let duplex = if n.full_duplex { "Full" } else { "Half" };
+    let mut s = Struct::new("NICInfo")
+        .bool("AdvertisedAutoNegotiation", true)
+        .strs(
+            "AdvertisedLinkModes",
+            &[format!("{}BaseT/{duplex}", n.speed.max(1000))],
+        )
+        .bool("AutoNegotiation", true);
+    if st.host.version.major() >= 8 {
+        s = s.shown("BackingDPUId", "Backing DPUId", Value::Str("N/A".into()));
+    }
+    let driver = Struct::new("DriverInfo")
+        .str("BusInfo", &n.pci)
+        .str("Driver", &n.driver)
+        .str("FirmwareVersion", "8.50 0x8000b6e6 1.3106.0")
+        .str("Version", "1.11.1.32");
+    let s = s
+        .str("CableType", "DA")
+        .int("CurrentMessageLevel", 0)
+        .field("DriverInfo", Value::Struct(driver))
+        .bool("LinkDetected", n.link_up)
+        .str("LinkStatus", if n.link_up { "Up" } else { "Down" })
+        .str("Name", &n.name)
+        .shown("PHYAddress", "PHYAddress", Value::Int(0))
+        .bool("PauseAutonegotiate", false)
+        .shown("PauseRX", "Pause RX", Value::Bool(true))
+        .shown("PauseTX", "Pause TX", Value::Bool(true))
+        .strs("SupportedPorts", &["DA".to_string()])
+        .bool("SupportsAutoNegotiation", true)
+        .bool("SupportsPause", true)
+        .bool("SupportsWakeon", false)
+        .str("Transceiver", "")
+        .str("VirtualAddress", &n.mac)
+        .str("Wakeon", "None");
+    Ok(Output::records(Value::Struct(s), None))
+}
+
+/// `network ip route ipv4 list`: the default route, then one connected route per vmknic.
+pub fn route_list(st: &mut State, _: &Opts) -> Result<Output, String> {
+    let route = |network: &str, netmask: &str, gateway: &str, vmk: &str| {
+        Struct::new("IPv4Route")
+            .str("Network", network)
+            .str("Netmask", netmask)
+            .str("Gateway", gateway)
+            .str("Interface", vmk)
+            .str("Source", "MANUAL")
+    };
+    let mut items = Vec::new();
+    let default = st
+        .vmknics
+        .iter()
+        .find(|v| v.tags.iter().any(|t| t == "Management") && !v.ipv4.gateway.is_empty());
+    if let Some(v) = default {
+        items.push(route("default", "0.0.0.0", &v.ipv4.gateway, &v.name));
+    }
+    for v in st
+        .vmknics
+        .iter()
+        .filter(|v| v.ipv4.kind != "NONE" && !v.ipv4.address.is_empty())
+    {
+        let (Ok(ip), Ok(mask)) = (
+            v.ipv4.address.parse::<Ipv4Addr>(),
+            v.ipv4.netmask.parse::<Ipv4Addr>(),
+        ) else {
+            continue;
+        };
+        let net = Ipv4Addr::from(u32::from(ip) & u32::from(mask)).to_string();
+        items.push(route(&net, &v.ipv4.netmask, "0.0.0.0", &v.name));
+    }
+    Ok(Output::table(structs(items)))
+}
+
+/// `network ip netstack list`.
+pub fn netstack_list(st: &mut State, _: &Opts) -> Result<Output, String> {
+    let mut stacks = vec!["defaultTcpipStack".to_string()];
+    for v in &st.vmknics {
+        if !stacks.contains(&v.netstack) {
+            stacks.push(v.netstack.clone());
+        }
+    }
+    let items = stacks
+        .iter()
+        .map(|k| {
+            Struct::new("Netstack")
+                .str("Key", k)
+                .str("Name", k)
+                .int("State", 4660)
+        })
+        .collect();
+    Ok(Output::records(structs(items), Some("%Key%")))
+}
+
 // --- Firewall -------------------------------------------------------------------------------
 
 fn ruleset_index(st: &State, id: &str) -> Result<usize, String> {
@@ -888,6 +989,14 @@ pub fn ruleset_set(st: &mut State, o: &Opts) -> Result<Output, String> {
         }
     }
     Ok(Output::done())
+}
+
+pub fn firewall_get(_: &mut State, _: &Opts) -> Result<Output, String> {
+    let s = Struct::new("Firewall")
+        .str("DefaultAction", "DROP")
+        .bool("Enabled", true)
+        .bool("Loaded", true);
+    Ok(Output::records(Value::Struct(s), None))
 }
 
 pub fn firewall_refresh(_: &mut State, _: &Opts) -> Result<Output, String> {

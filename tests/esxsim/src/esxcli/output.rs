@@ -59,6 +59,8 @@ pub struct Field {
     pub name: &'static str,
     pub display: Option<String>,
     pub value: Value,
+    /// A `units:` hint: text mode prints it after the value (`8588824576 Bytes`).
+    pub unit: Option<&'static str>,
 }
 
 impl Struct {
@@ -82,6 +84,24 @@ impl Struct {
             name,
             display: Some(display.to_string()),
             value,
+            unit: None,
+        });
+        self
+    }
+
+    /// Adds a field the text mode prints with a unit after it.
+    pub fn with_unit(
+        mut self,
+        name: &'static str,
+        display: &str,
+        value: Value,
+        unit: &'static str,
+    ) -> Struct {
+        self.fields.push(Field {
+            name,
+            display: Some(display.to_string()),
+            value,
+            unit: Some(unit),
         });
         self
     }
@@ -92,6 +112,7 @@ impl Struct {
             name,
             display: None,
             value,
+            unit: None,
         });
         self
     }
@@ -257,7 +278,10 @@ fn record(s: &Struct, header: Option<&'static str>) -> Vec<String> {
                         .map(|l| format!("      {l}")),
                 );
             }
-            other => lines.push(format!("   {display}: {}", scalar_text(other))),
+            other => {
+                let unit = f.unit.map(|u| format!(" {u}")).unwrap_or_default();
+                lines.push(format!("   {display}: {}{unit}", scalar_text(other)));
+            }
         }
     }
     lines
@@ -350,6 +374,195 @@ fn table(items: &[Value]) -> Vec<String> {
             line.trim_end().to_string()
         })
         .collect()
+}
+
+/// The `--formatter=json` rendering (`JsonVisitor`): fields sorted by name, `", "` between
+/// members, `/` escaped as `\/`, a newline at the end.
+pub fn render_json(out: &Output) -> String {
+    let mut json = String::new();
+    json_value(&mut json, out.value.as_ref().unwrap_or(&Value::Bool(true)));
+    json.push('\n');
+    json
+}
+
+fn json_value(json: &mut String, value: &Value) {
+    match value {
+        Value::Str(s) => {
+            json.push('"');
+            for c in s.chars() {
+                match c {
+                    '\\' => json.push_str("\\\\"),
+                    '/' => json.push_str("\\/"),
+                    '\u{8}' => json.push_str("\\b"),
+                    '\u{c}' => json.push_str("\\f"),
+                    '\n' => json.push_str("\\n"),
+                    '\r' => json.push_str("\\r"),
+                    '\t' => json.push_str("\\t"),
+                    '"' => json.push_str("\\\""),
+                    c if (c as u32) < 0x20 => {}
+                    c => json.push(c),
+                }
+            }
+            json.push('"');
+        }
+        Value::Int(i) => json.push_str(&i.to_string()),
+        Value::Bool(b) => json.push_str(if *b { "true" } else { "false" }),
+        Value::List(_, items) => {
+            json.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    json.push_str(", ");
+                }
+                json_value(json, item);
+            }
+            json.push(']');
+        }
+        Value::Struct(s) => {
+            json.push('{');
+            for (i, f) in sorted_fields(s).into_iter().enumerate() {
+                if i > 0 {
+                    json.push_str(", ");
+                }
+                let _ = write!(json, "\"{}\": ", f.name);
+                json_value(json, &f.value);
+            }
+            json.push('}');
+        }
+    }
+}
+
+fn sorted_fields(s: &Struct) -> Vec<&Field> {
+    let mut fields: Vec<&Field> = s.fields.iter().collect();
+    fields.sort_by(|a, b| a.name.cmp(b.name));
+    fields
+}
+
+fn scalar_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Int(_) => "integer",
+        Value::Bool(_) => "boolean",
+        _ => "string",
+    }
+}
+
+/// The `--formatter=keyvalue` rendering (`KeyValueVisitor`): one `Path.To.Field.type=value`
+/// line per scalar, list items as `type[i]`, an empty list as `type[] = `.
+pub fn render_keyvalue(out: &Output) -> String {
+    let mut kv = String::new();
+    let mut keys = Vec::new();
+    keyvalue(
+        &mut kv,
+        &mut keys,
+        out.value.as_ref().unwrap_or(&Value::Bool(true)),
+    );
+    kv
+}
+
+fn keyvalue(kv: &mut String, keys: &mut Vec<String>, value: &Value) {
+    match value {
+        Value::Struct(s) => {
+            keys.push(s.type_name.to_string());
+            for f in sorted_fields(s) {
+                keys.push(f.name.to_string());
+                keyvalue(kv, keys, &f.value);
+                keys.pop();
+            }
+            keys.pop();
+        }
+        Value::List(kind, items) => {
+            let name = kind.xml_name();
+            if items.is_empty() {
+                keys.push(name.to_string());
+                let _ = writeln!(kv, "{}[] = ", keys.join("."));
+                keys.pop();
+            }
+            for (i, item) in items.iter().enumerate() {
+                keys.push(format!("{name}[{i}]"));
+                keyvalue(kv, keys, item);
+                keys.pop();
+            }
+        }
+        scalar => {
+            let text = scalar_text(scalar).replace('\n', "\\n");
+            let kind = scalar_kind(scalar);
+            if keys.is_empty() {
+                let _ = writeln!(kv, "{kind}={text}");
+            } else {
+                let _ = writeln!(kv, "{}.{kind}={text}", keys.join("."));
+            }
+        }
+    }
+}
+
+/// The `--formatter=csv` rendering (`CsvVisitor`): a header of field names, one line per
+/// structure, every value followed by a comma, nested lists quoted one level deeper.
+pub fn render_csv(out: &Output) -> String {
+    let mut csv = String::new();
+    let value = out.value.as_ref().unwrap_or(&Value::Bool(true));
+    let level = if matches!(value, Value::List(..)) {
+        0
+    } else {
+        1
+    };
+    let mut header = true;
+    csv_value(&mut csv, value, level, &mut header);
+    csv
+}
+
+fn csv_value(csv: &mut String, value: &Value, level: usize, header: &mut bool) {
+    let quotes = |n: usize| "\"".repeat(n);
+    match value {
+        Value::List(_, items) => {
+            if items.is_empty() {
+                return;
+            }
+            if level > 0 {
+                csv.push_str(&quotes(level));
+            }
+            for (i, item) in items.iter().enumerate() {
+                if i == 0 {
+                    *header = true;
+                }
+                csv_value(csv, item, level + 1, header);
+                *header = false;
+                if !matches!(item, Value::Struct(_)) {
+                    csv.push(',');
+                }
+            }
+            if level > 0 {
+                csv.push_str(&quotes(level));
+            }
+        }
+        Value::Struct(s) => {
+            let fields = sorted_fields(s);
+            if *header {
+                for f in &fields {
+                    csv.push_str(f.name);
+                    csv.push(',');
+                }
+                csv.push('\n');
+            }
+            *header = false;
+            for f in fields {
+                csv_value(csv, &f.value, level, header);
+                csv.push(',');
+            }
+            csv.push('\n');
+        }
+        scalar => {
+            let mut text = scalar_text(scalar).replace('\n', "\\n");
+            let mut quote = text.contains(',');
+            if text.contains('"') {
+                text = text.replace('"', &quotes(level * 2));
+                quote = true;
+            }
+            if quote {
+                let q = quotes(level);
+                text = format!("{q}{text}{q}");
+            }
+            csv.push_str(&text);
+        }
+    }
 }
 
 /// The `--formatter=xml` rendering.

@@ -158,6 +158,7 @@ pub static COMMANDS: &[Spec] = &[
     get("hardware cpu global get", &[], hardware::cpu_global_get),
     get("hardware cpu list", &[], hardware::cpu_list),
     get("hardware platform get", &[], hardware::platform_get),
+    get("hardware memory get", &[], hardware::memory_get),
     get(
         "software vib list",
         &[flag("rebooting-image", 'r')],
@@ -194,6 +195,14 @@ pub static COMMANDS: &[Spec] = &[
         network::dns_search_remove,
     ),
     get("network nic list", &[], network::nic_list),
+    get("network nic get", &[req("nic-name", 'n')], network::nic_get),
+    get(
+        "network ip route ipv4 list",
+        &[opt("netstack", 'N')],
+        network::route_list,
+    ),
+    get("network ip netstack list", &[], network::netstack_list),
+    get("network firewall get", &[], network::firewall_get),
     get(
         "network vswitch standard list",
         &[VSWITCH],
@@ -408,6 +417,7 @@ pub static COMMANDS: &[Spec] = &[
         &[flag("all", 'a'), opt("adapter", 'A'), opt("type", 't')],
         storage::rescan,
     ),
+    get("storage core adapter list", &[], storage::adapter_list),
     get(
         "storage filesystem list",
         &[flag("ignore-errors", 'i')],

@@ -235,6 +235,49 @@ pub fn rescan(st: &mut State, o: &Opts) -> Result<Output, String> {
     Ok(Output::done())
 }
 
+/// `storage core adapter list`: the local RAID controller, the SATA controller behind the
+/// CD-ROM, and the software iSCSI adapter once enabled.
+pub fn adapter_list(st: &mut State, _: &Opts) -> Result<Output, String> {
+    let hba = |name: &str, driver: &str, link: &str, uid: &str, caps: &str, desc: &str| {
+        Struct::new("ScsiAdapter")
+            .shown("HBAName", "HBA Name", Value::Str(name.into()))
+            .str("Driver", driver)
+            .str("LinkState", link)
+            .shown("UID", "UID", Value::Str(uid.into()))
+            .str("Capabilities", caps)
+            .str("Description", desc)
+    };
+    let mut items = vec![
+        hba(
+            "vmhba0",
+            "lsi_mr3",
+            "link-n/a",
+            "sas.5d0946606e78ac00",
+            "",
+            "(0000:3b:00.0) Broadcom PERC H740P Mini",
+        ),
+        hba(
+            "vmhba32",
+            "vmw_ahci",
+            "link-n/a",
+            "sata.vmhba32",
+            "",
+            "(0000:00:17.0) Intel Corporation Lewisburg SATA AHCI Controller",
+        ),
+    ];
+    if st.iscsi.enabled {
+        items.push(hba(
+            &st.iscsi.adapter,
+            "iscsi_vmk",
+            "online",
+            &format!("iscsi.{}", st.iscsi.adapter),
+            "Second Level Lun ID",
+            "iSCSI Software Adapter",
+        ));
+    }
+    Ok(Output::table(structs(items)))
+}
+
 pub fn filesystem_list(st: &mut State, _: &Opts) -> Result<Output, String> {
     let items = st
         .datastores
@@ -278,9 +321,10 @@ pub fn device_list(st: &mut State, o: &Opts) -> Result<Output, String> {
                 .str("DeviceType", "Direct-Access ")
                 .str("MultipathPlugin", plugin)
                 .str("DevfsPath", format!("/vmfs/devices/disks/{}", d.name))
-                .str("Vendor", &d.vendor)
-                .str("Model", &d.model)
-                .str("Revision", "0001")
+                // SCSI INQUIRY strings, space-padded to their fixed widths.
+                .str("Vendor", format!("{:<8}", d.vendor))
+                .str("Model", format!("{:<16}", d.model))
+                .str("Revision", format!("{:<4}", "0001"))
                 .shown("SCSILevel", "SCSI Level", Value::Int(6))
                 .bool("IsPseudo", false)
                 .str("Status", "on")
@@ -301,7 +345,14 @@ pub fn device_list(st: &mut State, o: &Opts) -> Result<Output, String> {
                 .shown(
                     "VAAIStatus",
                     "VAAI Status",
-                    Value::Str(if d.is_local { "unknown" } else { "supported" }.into()),
+                    Value::Str(
+                        if d.is_local {
+                            "unsupported"
+                        } else {
+                            "supported"
+                        }
+                        .into(),
+                    ),
                 )
                 .shown(
                     "OtherUIDs",
@@ -321,9 +372,13 @@ pub fn device_list(st: &mut State, o: &Opts) -> Result<Output, String> {
                     "No of outstanding IOs with competing worlds",
                     Value::Int(32),
                 )
-                .str("DriveType", if d.is_local { "physical" } else { "unknown" })
-                .shown("RAIDLevel", "RAID Level", Value::Str("NA".into()))
-                .str("NumberofPhysicalDrives", "NA")
+                .str("DriveType", "unknown")
+                .shown("RAIDLevel", "RAID Level", Value::Str("unknown".into()))
+                .shown(
+                    "NumberofPhysicalDrives",
+                    "Number of Physical Drives",
+                    Value::Str("unknown".into()),
+                )
                 .bool("ProtectionEnabled", false)
                 .shown("PIActivated", "PI Activated", Value::Bool(false))
                 .shown("PIType", "PI Type", Value::Int(0))
