@@ -170,7 +170,11 @@ pub fn evacuate(
     let mut placer = Placer::new(view);
     placer.lift(&on);
     let failed = placer.place_all(movable.clone(), &candidates, Fit::Roomiest, |vm, d| {
-        feasible[vm].contains(d)
+        if feasible[vm].contains(d) {
+            Ok(())
+        } else {
+            Err(format!("{} cannot take it", view.host(d).name))
+        }
     });
     for (vm, why) in &failed {
         let v = view.vm(*vm);

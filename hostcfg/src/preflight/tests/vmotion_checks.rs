@@ -332,7 +332,7 @@ fn move_disk_to_local(lab: &mut Lab, keep_uuid: bool) {
         } = d
         {
             *file = "[esx01-local] app/app.vmdk".into();
-            *datastore_uuid = keep_uuid.then(|| "5f3b0000-local-0000-0000-000000000000".into());
+            *datastore_uuid = keep_uuid.then(|| "5f3b0000-0c2d4e6f-8a9b-b8ca3a000000".into());
         }
     }
 }
