@@ -2,7 +2,6 @@
 //! folder. The checks themselves live in `esxforge_hostcfg::preflight`; this file loads the
 //! inputs, picks the VMs and hosts, and prints.
 
-use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -13,6 +12,7 @@ use esxforge_hostcfg::preflight::{
     self, ClusterView, Code, Finding, HostId, PrecopyParams, Severity, VmId, synth,
 };
 use esxforge_kickstart::cluster::Cluster;
+use esxforge_kickstart::inventory::{Inventory, LoadError, Severity as ProblemSeverity};
 
 use crate::report::{Format, Global, Status};
 
@@ -71,39 +71,22 @@ pub struct Loaded {
     pub cluster: Cluster,
 }
 
-/// Reads the inventory's host names and `cluster:` section.
-///
-/// Until the inventory model lands on main this reads only the two keys it needs (`hosts:`, a
-/// mapping keyed by host name, and `cluster:`) and leaves the rest of the file to
-/// `esxforge inventory check`.
-fn read_inventory(path: &Path) -> anyhow::Result<(Vec<String>, Option<Cluster>)> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("{}: cannot read the inventory", path.display()))?;
-    let doc: serde_yaml::Value =
-        serde_yaml::from_str(&text).with_context(|| format!("{}: not YAML", path.display()))?;
-    let hosts = match doc.get("hosts") {
-        Some(serde_yaml::Value::Mapping(m)) => m
-            .keys()
-            .map(|k| {
-                k.as_str().map(str::to_string).with_context(|| {
-                    format!("{}: hosts: every key must be a host name", path.display())
-                })
-            })
-            .collect::<anyhow::Result<Vec<_>>>()?,
-        Some(_) => bail!(
-            "{}: hosts: must be a mapping of host name to settings",
-            path.display()
-        ),
-        None => Vec::new(),
-    };
-    let cluster = match doc.get("cluster") {
-        None | Some(serde_yaml::Value::Null) => None,
-        Some(v) => Some(
-            serde_yaml::from_value::<Cluster>(v.clone())
-                .map_err(|e| anyhow::anyhow!("{}: cluster: {e}", path.display()))?,
-        ),
-    };
-    Ok((hosts, cluster))
+/// Loads the inventory, one line per error-level problem (with its line) when it has any.
+pub fn load_inventory(path: &Path) -> anyhow::Result<Inventory> {
+    Inventory::load(path).map_err(|e| match e {
+        LoadError::Invalid { path, problems } => {
+            let mut msg = format!("{}: the inventory has errors", path.display());
+            for p in problems
+                .iter()
+                .filter(|p| p.severity == ProblemSeverity::Error)
+            {
+                let line = p.line.map(|l| format!(":{l}")).unwrap_or_default();
+                msg.push_str(&format!("\n  {}{line}: {p}", path.display()));
+            }
+            anyhow::anyhow!(msg)
+        }
+        other => other.into(),
+    })
 }
 
 fn read_cluster_file(path: &Path) -> anyhow::Result<Cluster> {
@@ -142,20 +125,22 @@ fn hosts_in(dir: &Path) -> anyhow::Result<Vec<String>> {
 
 /// Loads facts and the cluster section, validated.
 pub fn load(source: &Source) -> anyhow::Result<Loaded> {
-    let (inventory_hosts, inventory_cluster) = match &source.inventory {
-        Some(path) => read_inventory(path)?,
-        None => (Vec::new(), None),
-    };
-    let (cluster, cluster_origin) = match &source.cluster {
-        Some(path) => (read_cluster_file(path)?, path.display().to_string()),
-        None => (
-            inventory_cluster.unwrap_or_default(),
-            source
-                .inventory
-                .as_ref()
-                .map(|p| p.display().to_string())
-                .unwrap_or_else(|| "cluster".into()),
+    let inventory = source
+        .inventory
+        .as_deref()
+        .map(load_inventory)
+        .transpose()?;
+    let inventory_hosts: Vec<String> = inventory
+        .iter()
+        .flat_map(|inv| inv.hosts.iter().map(|h| h.name.clone()))
+        .collect();
+    let (cluster, cluster_origin) = match (&source.cluster, &inventory) {
+        (Some(path), _) => (read_cluster_file(path)?, path.display().to_string()),
+        (None, Some(inv)) => (
+            inv.cluster.clone().unwrap_or_default(),
+            inv.path.display().to_string(),
         ),
+        (None, None) => (Cluster::default(), "cluster".into()),
     };
     let Some(dir) = &source.facts else {
         bail!(
@@ -188,9 +173,14 @@ pub fn load(source: &Source) -> anyhow::Result<Loaded> {
     let mut hosts = Vec::with_capacity(members.len());
     for name in &members {
         let path = dir.join(format!("{name}.json"));
-        let facts = HostFacts::read(&path).with_context(|| {
-            format!("facts of host {name:?} (gather them with `esxforge host facts --host {name} --save DIR`)")
-        })?;
+        if !path.exists() {
+            bail!(
+                "{}: no facts for host {name:?}: gather them with `esxforge host facts -i INV --host {name} --save {}`",
+                path.display(),
+                dir.display()
+            );
+        }
+        let facts = HostFacts::read(&path)?;
         if facts.name != *name {
             bail!(
                 "{}: holds the facts of host {:?}, not {name:?}",
@@ -398,7 +388,7 @@ struct SynthArgs {
     hosts: usize,
     #[arg(long, default_value_t = 1000)]
     vms: usize,
-    /// The folder to write `<host>.json` and `cluster.yaml` into (created if missing).
+    /// The folder to write `<host>.json` and `inventory.yaml` into (created if missing).
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
 }
@@ -416,6 +406,41 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// An inventory for synthetic hosts: the addresses and names `synth::host` gives them, and the
+/// cluster section.
+fn synth_inventory(hosts: &[HostFacts], cluster: &Cluster) -> anyhow::Result<String> {
+    use serde_yaml::{Mapping, Value};
+    let defaults: Value = serde_yaml::from_str(
+        r#"
+esxi: "8.0U2"
+accept_eula: true
+rootpw:
+  # SHA-512 crypt of "VMware1!" (a synthetic lab).
+  hash: "$6$esxforgelab$3vPU8GSYxfmC4aYCOYrs.x9X5eNA4xVrlkLKGNJ2UPP.iygMFWuZtEij8pqqoQjxHWclOcrWr9XyZdvzFFjgg0"
+network: {device: vmnic0, netmask: 255.255.255.0, gateway: 10.0.0.1, domain: lab.example}
+dns: {servers: [10.0.0.2, 10.0.0.3], search: [lab.example]}
+"#,
+    )?;
+    let mut host_map = Mapping::new();
+    for h in hosts {
+        let ip = h.vmknics.first().map(|v| v.ip.clone()).unwrap_or_default();
+        let mut network = Mapping::new();
+        network.insert("ip".into(), ip.into());
+        let mut host = Mapping::new();
+        host.insert("network".into(), Value::Mapping(network));
+        host_map.insert(h.name.clone().into(), Value::Mapping(host));
+    }
+    let mut root = Mapping::new();
+    root.insert("defaults".into(), defaults);
+    root.insert("hosts".into(), Value::Mapping(host_map));
+    root.insert("cluster".into(), serde_yaml::to_value(cluster)?);
+    let mut text = String::from(
+        "# Written by `esxforge preflight synth`: synthetic hosts for trying and benchmarking the preflight.\n",
+    );
+    text.push_str(&serde_yaml::to_string(&Value::Mapping(root))?);
+    Ok(text)
+}
+
 fn synth_cmd(args: SynthArgs) -> anyhow::Result<Status> {
     if args.hosts == 0 || args.hosts > 4096 || args.vms > 1_000_000 {
         bail!("--hosts must be 1 to 4096 and --vms at most 1000000");
@@ -423,20 +448,18 @@ fn synth_cmd(args: SynthArgs) -> anyhow::Result<Status> {
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("{}: cannot create", args.out.display()))?;
     let (hosts, cluster) = synth::cluster(args.hosts, args.vms);
-    let names: BTreeSet<&str> = hosts.iter().map(|h| h.name.as_str()).collect();
     for h in &hosts {
-        write_atomic(
-            &args.out.join(format!("{}.json", h.name)),
-            serde_json::to_string_pretty(h)?.as_bytes(),
-        )?;
+        let mut json = serde_json::to_string_pretty(h)?;
+        json.push('\n');
+        write_atomic(&args.out.join(format!("{}.json", h.name)), json.as_bytes())?;
     }
     write_atomic(
-        &args.out.join("cluster.yaml"),
-        serde_yaml::to_string(&cluster)?.as_bytes(),
+        &args.out.join("inventory.yaml"),
+        synth_inventory(&hosts, &cluster)?.as_bytes(),
     )?;
     eprintln!(
-        "wrote {} hosts ({} VMs) and cluster.yaml to {}",
-        names.len(),
+        "wrote {} hosts ({} VMs) and inventory.yaml to {}",
+        hosts.len(),
         args.vms,
         args.out.display()
     );

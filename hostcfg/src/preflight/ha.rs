@@ -385,7 +385,9 @@ pub fn restart_check(view: &ClusterView<'_>) -> Vec<Finding> {
             .filter(|h| !failed.contains(h))
             .collect();
         let failed_names: Vec<&str> = failed.iter().map(|&h| view.host(h).name).collect();
-        for (vm, why) in placer.place_all(restart, &survivors, Fit::First, |_, _| true) {
+        for (vm, why) in placer.place_all(restart, &survivors, Fit::First, |vm, h| {
+            storage_reachable(view, vm, h)
+        }) {
             if stranded.contains(&vm) {
                 continue;
             }
@@ -410,6 +412,31 @@ pub fn restart_check(view: &ClusterView<'_>) -> Vec<Finding> {
         }
     }
     out
+}
+
+/// HA restarts a VM only where its files and LUNs are: every datastore (by UUID) and RDM LUN.
+fn storage_reachable(view: &ClusterView<'_>, vm: VmId, host: HostId) -> Result<(), String> {
+    let v = view.vm(vm);
+    let h = view.host(host);
+    let files = std::iter::once(&v.config).chain(v.disks.iter().map(|(_, f, _)| f));
+    for f in files {
+        if f.uuid.is_none_or(|u| h.datastore(u).is_none()) {
+            return Err(format!(
+                "its files on datastore {:?} are reachable from no surviving host",
+                f.datastore
+            ));
+        }
+    }
+    for (label, _, lun) in &v.disks {
+        if let Some(lun) = lun {
+            if !h.sees_lun(lun) {
+                return Err(format!(
+                    "{label} maps LUN {lun}, which no surviving host sees"
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn strip_dot(name: &str) -> String {

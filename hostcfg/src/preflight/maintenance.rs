@@ -60,8 +60,14 @@ fn summarize(
     (parts.join("; "), remedy)
 }
 
-/// What entering maintenance mode on `host` would do. Findings belong to the maintenance check.
-pub fn evacuate(view: &ClusterView<'_>, host: HostId, params: &PrecopyParams) -> Vec<Finding> {
+/// What entering maintenance mode on `host` would do. With `ha_impact`, also whether HA
+/// admission control still holds without the host. Findings belong to the maintenance check.
+pub fn evacuate(
+    view: &ClusterView<'_>,
+    host: HostId,
+    ha_impact: bool,
+    params: &PrecopyParams,
+) -> Vec<Finding> {
     let h = view.host(host);
     let mut out = Vec::new();
     if h.in_maintenance() {
@@ -164,7 +170,11 @@ pub fn evacuate(view: &ClusterView<'_>, host: HostId, params: &PrecopyParams) ->
     let mut placer = Placer::new(view);
     placer.lift(&on);
     let failed = placer.place_all(movable.clone(), &candidates, Fit::Roomiest, |vm, d| {
-        feasible[vm].contains(d)
+        if feasible[vm].contains(d) {
+            Ok(())
+        } else {
+            Err(format!("{} cannot take it", view.host(d).name))
+        }
     });
     for (vm, why) in &failed {
         let v = view.vm(*vm);
@@ -237,12 +247,14 @@ pub fn evacuate(view: &ClusterView<'_>, host: HostId, params: &PrecopyParams) ->
     out.push(Finding::info(Code::MaintenanceModePlan, msg).host(h.name));
 
     // HA with the host gone.
-    if view.spec.ha.enabled && !matches!(view.spec.ha.admission_control, AdmissionControl::Disabled)
+    if ha_impact
+        && view.spec.ha.enabled
+        && !matches!(view.spec.ha.admission_control, AdmissionControl::Disabled)
     {
         out.extend(
             ha::admission(view, Some(host))
                 .into_iter()
-                .filter(|f| f.severity != Severity::Info)
+                .filter(|f| f.code == Code::InsufficientFailoverResourcesFault)
                 .map(|f| f.host(h.name)),
         );
     }

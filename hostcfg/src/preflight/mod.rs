@@ -46,6 +46,9 @@ pub mod synth;
 pub mod view;
 pub mod vmotion;
 
+#[cfg(test)]
+mod tests;
+
 pub use finding::{Check, Code, Finding, Origin, Severity, has_errors};
 pub use precopy::PrecopyParams;
 pub use view::{ClusterView, HostId, PreflightError, VmId};
@@ -63,7 +66,8 @@ pub fn vmotion(
 }
 
 /// `preflight cluster`: CPU baseline, HA, DRS rules, and maintenance-mode evacuation of
-/// `maintenance` (every host not already in maintenance mode when `None`), sorted.
+/// `maintenance` (with its effect on HA), or of every host not already in maintenance mode
+/// when `None`; sorted.
 pub fn cluster(
     view: &ClusterView<'_>,
     maintenance: Option<HostId>,
@@ -73,11 +77,11 @@ pub fn cluster(
     out.extend(ha::findings(view));
     out.extend(drs::findings(view));
     match maintenance {
-        Some(h) => out.extend(maintenance::evacuate(view, h, params)),
+        Some(h) => out.extend(maintenance::evacuate(view, h, true, params)),
         None => {
             for h in 0..view.hosts.len() {
                 if !view.host(h).in_maintenance() {
-                    out.extend(maintenance::evacuate(view, h, params));
+                    out.extend(maintenance::evacuate(view, h, false, params));
                 }
             }
         }

@@ -129,7 +129,8 @@ impl<'v, 'a> Placer<'v, 'a> {
         Ok(())
     }
 
-    /// Places `vms` (largest first) on a host of `candidates` that `eligible` accepts, the
+    /// Places `vms` (largest first) on a host of `candidates` that `eligible` accepts (`Err`
+    /// says why not), the
     /// rules allow and has room, chosen by `fit`. Returns the VMs that found no host, with the
     /// reason.
     pub fn place_all(
@@ -137,7 +138,7 @@ impl<'v, 'a> Placer<'v, 'a> {
         mut vms: Vec<VmId>,
         candidates: &[HostId],
         fit: Fit,
-        eligible: impl Fn(VmId, HostId) -> bool,
+        eligible: impl Fn(VmId, HostId) -> Result<(), String>,
     ) -> Vec<(VmId, Blocked)> {
         self.decreasing(&mut vms);
         let mut failed = Vec::new();
@@ -147,7 +148,8 @@ impl<'v, 'a> Placer<'v, 'a> {
             let mut best_free: Option<Demand> = None;
             let mut chosen = None;
             for &h in candidates {
-                if !eligible(vm, h) {
+                if let Err(why) = eligible(vm, h) {
+                    reason = Some(why);
                     continue;
                 }
                 if let Err(why) = self.rules_allow(vm, h) {

@@ -295,7 +295,7 @@ fn vmk(name: &str, pg: &str, ip: String, tags: &[&str]) -> VmkNic {
 
 /// The UUID of a shared datastore `i` (the same on every host).
 pub fn shared_uuid(i: usize) -> String {
-    format!("5f3a{i:04x}-shared-{i:04x}-0000-000000000000")
+    format!("5f3a{i:04x}-1e2f3a4b-5c6d-001b21{i:06x}")
 }
 
 /// A host named `name`, number `i` (addresses 10.0.0.(10+i)), with `key` CPUs, 256 GB,
@@ -307,8 +307,8 @@ pub fn host(name: &str, i: usize, key: &str, shared: usize) -> HostFacts {
     let mgmt_ip = format!("10.0.0.{octet}");
     let mut datastores = vec![Datastore {
         name: format!("{name}-local"),
-        uuid: format!("5f3b{i:04x}-local-{i:04x}-0000-000000000000"),
-        mount_point: format!("/vmfs/volumes/5f3b{i:04x}"),
+        uuid: format!("5f3b{i:04x}-0c2d4e6f-8a9b-b8ca3a{i:06x}"),
+        mount_point: format!("/vmfs/volumes/5f3b{i:04x}-0c2d4e6f-8a9b-b8ca3a{i:06x}"),
         fs_type: "VMFS-6".into(),
         size_bytes: 500 << 30,
         free_bytes: 400 << 30,
@@ -335,7 +335,7 @@ pub fn host(name: &str, i: usize, key: &str, shared: usize) -> HostFacts {
             update: "2".into(),
             patch: "0".into(),
         },
-        uuid: format!("4c4c4544-{i:04x}-0000-0000-000000000000"),
+        uuid: format!("4c4c4544-0042-3510-8052-{i:012x}"),
         hostname: name.into(),
         fqdn: fqdn.clone(),
         maintenance_mode: false,
