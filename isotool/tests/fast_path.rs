@@ -68,18 +68,23 @@ impl std::io::Write for Opaque<'_> {
 fn copied_by_kernel(test: &str, source: &Path, out: &Path, opaque: bool) -> u64 {
     let dir = out.parent().unwrap();
     let log = dir.join(format!("{test}.strace"));
-    let status = Command::new("strace")
+    let child = Command::new("strace")
         .args(["-f", "-e", "trace=copy_file_range", "-o"])
         .arg(&log)
         .arg(std::env::current_exe().unwrap())
-        .args(["--exact", test, "--test-threads=1"])
+        .args(["--exact", test, "--test-threads=1", "--nocapture"])
         .env(
             CHILD,
             format!("{}\n{}\n{opaque}", source.display(), out.display()),
         )
-        .status()
+        .output()
         .expect("strace (scripts/test installs it)");
-    assert!(status.success(), "child remaster failed: {status:?}");
+    assert!(
+        child.status.success(),
+        "child remaster failed: {}{}",
+        String::from_utf8_lossy(&child.stdout),
+        String::from_utf8_lossy(&child.stderr)
+    );
     let trace = std::fs::read_to_string(&log).unwrap();
     trace
         .lines()

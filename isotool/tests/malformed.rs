@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::io::{Cursor, Read};
+use std::io::Cursor;
 
 use common::TIME;
 use esxforge_isotool::iso9660::Error;
@@ -367,32 +367,6 @@ fn a_wrong_boot_info_checksum_is_reported_not_fatal() {
     assert!(status.length_ok && !status.checksum_ok);
 }
 
-/// Runs everything the reader does, reading at most 64 KiB of each file.
-fn exercise(bytes: Vec<u8>) {
-    let Ok(mut image) = open(bytes) else { return };
-    let _ = image.system_area();
-    let _ = image.check_path_tables();
-    if let Ok(Some(catalog)) = image.boot_catalog() {
-        for entry in &catalog.entries {
-            if let Ok(Some(file)) = image.boot_image_file(entry) {
-                let _ = image.boot_info_table(&file);
-            }
-        }
-    }
-    for names in [Names::Primary, Names::RockRidge, Names::Joliet] {
-        let Ok(walk) = image.walk(names) else {
-            continue;
-        };
-        let entries: Vec<_> = walk.filter_map(Result::ok).collect();
-        for entry in entries.iter().filter(|e| e.is_file()) {
-            if let Ok(reader) = image.open_file(entry) {
-                let _ = reader.take(64 * 1024).read_to_end(&mut Vec::new());
-            }
-        }
-        let _ = image.lookup("/DIR/SUB/FILE.TXT", names);
-    }
-}
-
 /// The blocks worth mutating: descriptors, catalog, path tables, directories, CE areas.
 fn metadata_len() -> usize {
     let bytes = base();
@@ -426,6 +400,6 @@ proptest! {
             let len = (cut * bytes.len() as f64) as usize;
             bytes.truncate(len);
         }
-        exercise(bytes);
+        common::exercise::exercise(Cursor::new(bytes));
     }
 }
