@@ -39,7 +39,7 @@ use crate::esxi::bundle::{Bundle, ExtractedVib};
 use crate::esxi::check::{self, Check, Outcome};
 use crate::esxi::legacy::{self, Imagedd};
 use crate::esxi::media::{self, EsxiVersion, Layout, Media};
-use crate::esxi::sidecar::{self, Digests, HashingWriter};
+use crate::esxi::sidecar::{self, Digests};
 use crate::esxi::vib::Vib;
 use crate::iso9660::eltorito::Emulation;
 use crate::iso9660::name::{Mapping, Naming};
@@ -743,13 +743,12 @@ pub fn build(
         .as_file()
         .try_clone()
         .map_err(|e| io_error(&out_label, e))?;
-    let mut writer = BufWriter::with_capacity(1 << 20, HashingWriter::new(file));
-    plan.write(&mut writer, progress)?;
-    let hashing = writer
-        .into_inner()
-        .map_err(|e| io_error(&out_label, e.into_error()))?;
-    let (file, digests) = hashing.finish().map_err(|e| io_error(&out_label, e))?;
-    file.sync_all().map_err(|e| io_error(&out_label, e))?;
+    // The builder gets the BufWriter by value, so std::io::copy reads source extents straight
+    // into its buffer; it flushes at the end and drops it, which lets the hashers finish.
+    // No fsync: the verification below reads the page cache, and durability is the rename's.
+    let (hashing, digests) = sidecar::hashing_writer(file);
+    plan.write(BufWriter::with_capacity(1 << 20, hashing), progress)?;
+    let digests = digests.finish().map_err(|e| io_error(&out_label, e))?;
     readable(temp.as_file(), &out_label)?;
 
     let checks = verify_built(temp.path())?;

@@ -3,13 +3,15 @@
 //! in the output folder.
 //!
 //! The digests are computed while the image is written: [`HashingWriter`] passes the bytes on and
-//! hands them, in 1 MiB chunks, to two threads (SHA-256, MD5), so hashing overlaps the copy
-//! instead of re-reading the image afterwards. Memory stays bounded by the channel depth.
+//! hands them, in chunks of up to 1 MiB, to two threads (SHA-256, MD5), so hashing overlaps the
+//! copy instead of re-reading the image afterwards. Memory stays bounded by the channel depth.
 
+use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{self, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 
@@ -31,63 +33,97 @@ pub struct Digests {
     pub len: u64,
 }
 
-/// A writer that forwards to `inner` and hashes what passes.
+/// A writer that forwards to `inner` and hashes what passes. It can be handed away by value (to
+/// a builder that drops it when done, so that `std::io::copy` sees the `BufWriter` around it and
+/// reads straight into its buffer); the [`DigestHandle`] collects the digests afterwards.
 pub struct HashingWriter<W> {
     inner: W,
     buf: Vec<u8>,
     len: u64,
     senders: Vec<SyncSender<Arc<Vec<u8>>>>,
-    sha256: JoinHandle<String>,
-    md5: JoinHandle<String>,
+    total: Arc<AtomicU64>,
+    /// Chunks handed to the hashers, reused once both are done with them: a fresh 1 MiB buffer
+    /// per chunk would be a fresh mapping, and the page faults cost more than the hashing.
+    recycled: VecDeque<Arc<Vec<u8>>>,
 }
 
-impl<W: Write> HashingWriter<W> {
-    pub fn new(inner: W) -> HashingWriter<W> {
-        let (sha_tx, sha_rx) = sync_channel(DEPTH);
-        let (md5_tx, md5_rx) = sync_channel(DEPTH);
-        HashingWriter {
-            inner,
-            buf: Vec::with_capacity(CHUNK),
-            len: 0,
-            senders: vec![sha_tx, md5_tx],
-            sha256: std::thread::spawn(move || hash::<Sha256>(sha_rx)),
-            md5: std::thread::spawn(move || hash::<Md5>(md5_rx)),
-        }
-    }
+/// Collects the digests once the [`HashingWriter`] is flushed and dropped.
+pub struct DigestHandle {
+    sha256: JoinHandle<String>,
+    md5: JoinHandle<String>,
+    total: Arc<AtomicU64>,
+}
 
-    /// Flushes, stops the hashing threads and returns the inner writer with the digests.
-    pub fn finish(mut self) -> io::Result<(W, Digests)> {
-        self.dispatch()?;
-        self.inner.flush()?;
-        self.senders.clear();
+/// A hashing writer around `inner`, and the handle that yields its digests.
+pub fn hashing_writer<W: Write>(inner: W) -> (HashingWriter<W>, DigestHandle) {
+    let (sha_tx, sha_rx) = sync_channel(DEPTH);
+    let (md5_tx, md5_rx) = sync_channel(DEPTH);
+    let total = Arc::new(AtomicU64::new(0));
+    let writer = HashingWriter {
+        inner,
+        buf: Vec::with_capacity(CHUNK),
+        len: 0,
+        senders: vec![sha_tx, md5_tx],
+        total: Arc::clone(&total),
+        recycled: VecDeque::new(),
+    };
+    let handle = DigestHandle {
+        sha256: std::thread::spawn(move || hash::<Sha256>(sha_rx)),
+        md5: std::thread::spawn(move || hash::<Md5>(md5_rx)),
+        total,
+    };
+    (writer, handle)
+}
+
+impl DigestHandle {
+    /// Waits for the hashing threads. Call it after the writer was flushed and dropped: the
+    /// threads end when the writer is gone, and only flushed bytes were hashed.
+    pub fn finish(self) -> io::Result<Digests> {
         let join = |h: JoinHandle<String>| {
             h.join()
                 .map_err(|_| io::Error::other("a hashing thread panicked"))
         };
-        let sha256 = join(self.sha256)?;
-        let md5 = join(self.md5)?;
-        Ok((
-            self.inner,
-            Digests {
-                sha256,
-                md5,
-                len: self.len,
-            },
-        ))
+        Ok(Digests {
+            sha256: join(self.sha256)?,
+            md5: join(self.md5)?,
+            len: self.total.load(Ordering::SeqCst),
+        })
     }
+}
 
+impl<W: Write> HashingWriter<W> {
     /// Writes the buffered chunk and queues it for both hashers.
     fn dispatch(&mut self) -> io::Result<()> {
         if self.buf.is_empty() {
             return Ok(());
         }
         self.inner.write_all(&self.buf)?;
-        let chunk = Arc::new(std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK)));
+        let next = self.spare_buffer();
+        let chunk = Arc::new(std::mem::replace(&mut self.buf, next));
         for tx in &self.senders {
             tx.send(Arc::clone(&chunk))
                 .map_err(|_| io::Error::other("a hashing thread stopped"))?;
         }
+        self.recycled.push_back(chunk);
+        self.total.store(self.len, Ordering::SeqCst);
         Ok(())
+    }
+
+    /// An empty buffer: the oldest chunk both hashers have released, or a new one.
+    fn spare_buffer(&mut self) -> Vec<u8> {
+        if self.recycled.len() > 2 * DEPTH + 2 {
+            self.recycled.pop_front();
+        }
+        if let Some(oldest) = self.recycled.pop_front() {
+            match Arc::try_unwrap(oldest) {
+                Ok(mut v) => {
+                    v.clear();
+                    return v;
+                }
+                Err(still_hashing) => self.recycled.push_front(still_hashing),
+            }
+        }
+        Vec::with_capacity(CHUNK)
     }
 }
 
@@ -105,9 +141,16 @@ impl<W: Write> Write for HashingWriter<W> {
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        // Chunks are dispatched when full or at `finish`; flushing the file mid-way gains
-        // nothing and would cut chunks short.
-        Ok(())
+        self.dispatch()?;
+        self.inner.flush()
+    }
+}
+
+impl<W> Drop for HashingWriter<W> {
+    fn drop(&mut self) {
+        // Closing the channels ends the hashing threads. Bytes never flushed were never
+        // written either, so they are not hashed: the digests describe what reached `inner`.
+        self.senders.clear();
     }
 }
 
@@ -126,10 +169,11 @@ pub fn digest_file(path: &Path) -> Result<Digests, Error> {
         source,
     };
     let mut reader = BufReader::with_capacity(CHUNK, File::open(path).map_err(io_err)?);
-    let mut writer = HashingWriter::new(io::sink());
+    let (mut writer, handle) = hashing_writer(io::sink());
     io::copy(&mut reader, &mut writer).map_err(io_err)?;
-    let (_, digests) = writer.finish().map_err(io_err)?;
-    Ok(digests)
+    writer.flush().map_err(io_err)?;
+    drop(writer);
+    handle.finish().map_err(io_err)
 }
 
 /// `iso` + `.sha256` / `.md5`.
@@ -230,12 +274,29 @@ mod tests {
         let data: Vec<u8> = (0..(3 * CHUNK + 12345))
             .map(|i| (i * 7 % 251) as u8)
             .collect();
-        let mut w = HashingWriter::new(Vec::new());
-        for piece in data.chunks(10_000) {
-            w.write_all(piece).unwrap();
+        /// A sink the test can read after the writer that owns it is gone.
+        struct Shared(Arc<std::sync::Mutex<Vec<u8>>>);
+        impl Write for Shared {
+            fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
         }
-        let (out, d) = w.finish().unwrap();
-        assert_eq!(out, data);
+        let out = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (mut w, handle) = hashing_writer(Shared(out.clone()));
+        for (i, piece) in data.chunks(10_000).enumerate() {
+            w.write_all(piece).unwrap();
+            if i == 7 {
+                w.flush().unwrap(); // a short chunk in the middle
+            }
+        }
+        w.flush().unwrap();
+        drop(w);
+        let d = handle.finish().unwrap();
+        assert_eq!(*out.lock().unwrap(), data);
         assert_eq!(d.len, data.len() as u64);
         assert_eq!(d.sha256, hex::encode(Sha256::digest(&data)));
         assert_eq!(d.md5, hex::encode(Md5::digest(&data)));
