@@ -1,4 +1,6 @@
-//! Test fixtures shared by the end-to-end tests (each test file uses what it needs).
-#![allow(dead_code)]
+//! Fixtures shared by the end-to-end tests; each test binary declares `mod common;` and uses
+//! the parts it needs.
 
+pub mod esxi_iso;
+pub mod qemu;
 pub mod sshd;

@@ -18,6 +18,7 @@
 //! assert!(String::from_utf8_lossy(&out.stdout).contains("Version: 8.0.2"));
 //! host.modify(|st| st.maintenance_mode = true);
 //! ```
+#![allow(dead_code)] // each test binary uses part of the fixtures
 
 use std::fs;
 use std::io::{self, Read};
