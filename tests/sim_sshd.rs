@@ -321,3 +321,43 @@ fn one_host_starts_quickly() {
     assert!(host.ssh("true").status.success());
     eprintln!("one `ssh true` in {:?}", t.elapsed());
 }
+
+fn esxsim_seed(seed: &str) -> Output {
+    use std::io::Write;
+    let bin = common::sshd::esxsim_binary().expect("the simulator binary");
+    let mut child = Command::new(bin)
+        .arg("seed")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run esxsim seed");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(seed.as_bytes())
+        .expect("write the seed");
+    child.wait_with_output().expect("esxsim seed")
+}
+
+#[test]
+fn esxsim_seed_prints_the_host_a_seed_describes() {
+    let out = esxsim_seed(r#"{"name": "lab07", "version": "6.7", "cpu": "zen3", "vms": 0}"#);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let st: common::sshd::State = serde_json::from_slice(&out.stdout).expect("a state");
+    assert_eq!(st.host.hostname, "lab07");
+    assert_eq!(st.host.version.version, "6.7.0");
+    assert_eq!(st.cpu.model, "zen3");
+    assert!(st.vms.is_empty());
+    let bad = esxsim_seed(r#"{"cpu": "pentium"}"#);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        stderr(&bad).contains("cpu \"pentium\" is not one of"),
+        "{}",
+        stderr(&bad)
+    );
+    let garbage = esxsim_seed("{not json");
+    assert_eq!(garbage.status.code(), Some(2));
+    assert!(stderr(&garbage).contains("stdin"));
+}

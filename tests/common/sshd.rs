@@ -18,6 +18,7 @@
 //! assert!(String::from_utf8_lossy(&out.stdout).contains("Version: 8.0.2"));
 //! host.modify(|st| st.maintenance_mode = true);
 //! ```
+#![allow(dead_code)] // each test binary uses part of the fixtures
 
 use std::fs;
 use std::io::{self, Read};
@@ -25,6 +26,7 @@ use std::net::{TcpListener, TcpStream};
 use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -162,8 +164,13 @@ pub fn esxsim_binary() -> io::Result<PathBuf> {
     .map_err(err)
 }
 
-/// Keys shared by every host of every test process: user keys, one RSA host key (slow to
-/// make), and root's password hash; generated once into `target/esxsim-fixture/keys`.
+/// ECDSA host keys made ahead, handed out in turn so hosts started one after the other (even on
+/// the same port) present different keys.
+const HOST_KEYS: usize = 32;
+
+/// Keys shared by every host of every test process: user keys, one RSA host key and a pool of
+/// ECDSA host keys (slow to make under load), and root's password hash; generated once into
+/// `target/esxsim-fixture/keys`.
 struct Keys {
     dir: PathBuf,
     shadow_hash: String,
@@ -190,19 +197,38 @@ fn make_keys() -> io::Result<Keys> {
             .prefix("keys.")
             .tempdir_in(parent)?;
         let t = tmp.path();
-        for (file, args) in [
-            ("id_ed25519", &["-t", "ed25519"][..]),
-            ("id_rsa", &["-t", "rsa", "-b", "3072", "-m", "PEM"][..]),
-            ("ssh_host_rsa_key", &["-t", "rsa", "-b", "3072"][..]),
-        ] {
-            run(
+        let mut jobs: Vec<(String, &[&str])> = vec![
+            ("id_ed25519".into(), &["-t", "ed25519"][..]),
+            (
+                "id_rsa".into(),
+                &["-t", "rsa", "-b", "3072", "-m", "PEM"][..],
+            ),
+            ("ssh_host_rsa_key".into(), &["-t", "rsa", "-b", "3072"][..]),
+        ];
+        for i in 0..HOST_KEYS {
+            jobs.push((format!("ssh_host_ecdsa_key.{i:02}"), &["-t", "ecdsa"][..]));
+        }
+        let children = jobs
+            .iter()
+            .map(|(file, args)| {
                 Command::new("ssh-keygen")
                     .args(["-q", "-N", "", "-C", "esxsim"])
-                    .args(args)
+                    .args(*args)
                     .arg("-f")
-                    .arg(t.join(file)),
-                "ssh-keygen",
-            )?;
+                    .arg(t.join(file))
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .map_err(|e| err(format!("ssh-keygen: {e}")))
+            })
+            .collect::<io::Result<Vec<_>>>()?;
+        for child in children {
+            let out = child.wait_with_output()?;
+            if !out.status.success() {
+                return Err(err(format!(
+                    "ssh-keygen: {}",
+                    String::from_utf8_lossy(&out.stderr).trim()
+                )));
+            }
         }
         let mut child = Command::new("openssl")
             .args(["passwd", "-6", "-stdin"])
@@ -243,6 +269,8 @@ pub struct SimHost {
     port: u16,
     store: Store,
     keys: PathBuf,
+    /// This host's ECDSA key (its `.pub` goes into known_hosts).
+    host_key: PathBuf,
     auth: Auth,
 }
 
@@ -310,13 +338,12 @@ impl SimHost {
         fs::write(upper.join("etc/shadow"), shadow)?;
         fs::set_permissions(upper.join("etc/shadow"), fs::Permissions::from_mode(0o640))?;
 
-        // Host keys: a fresh ECDSA key per host (ESXi has ECDSA and RSA), the shared RSA key.
-        run(
-            Command::new("ssh-keygen")
-                .args(["-q", "-N", "", "-t", "ecdsa", "-C", "esxsim-host", "-f"])
-                .arg(run_dir.join("ssh_host_ecdsa_key")),
-            "ssh-keygen",
-        )?;
+        // Host keys as ESXi has them, ECDSA and RSA: the next ECDSA key of the pool (so two
+        // hosts in a row never share one) and the shared RSA key.
+        static NEXT_KEY: AtomicUsize = AtomicUsize::new(0);
+        let k =
+            (NEXT_KEY.fetch_add(1, Ordering::Relaxed) + std::process::id() as usize) % HOST_KEYS;
+        let ecdsa = keys.dir.join(format!("ssh_host_ecdsa_key.{k:02}"));
         let mut authorized = fs::read_to_string(keys.dir.join("id_ed25519.pub"))?;
         authorized.push_str(&fs::read_to_string(keys.dir.join("id_rsa.pub"))?);
         fs::write(run_dir.join("authorized_keys"), authorized)?;
@@ -343,7 +370,7 @@ impl SimHost {
                 Some(p) => p,
                 None => free_port()?,
             };
-            write_config(&run_dir, &keys.dir, port, opts.auth, &state_file)?;
+            write_config(&run_dir, &keys.dir, &ecdsa, port, opts.auth, &state_file)?;
             match launch(d, &run_dir, &bin, &keys.dir, port) {
                 Ok(child) => {
                     let host = SimHost {
@@ -352,6 +379,7 @@ impl SimHost {
                         port,
                         store,
                         keys: keys.dir.clone(),
+                        host_key: ecdsa,
                         auth: opts.auth,
                     };
                     host.write_known_hosts()?;
@@ -376,7 +404,13 @@ impl SimHost {
     fn write_known_hosts(&self) -> io::Result<()> {
         let mut lines = String::new();
         for key in [
-            self.run_dir().join("ssh_host_ecdsa_key.pub"),
+            self.host_key.with_extension(format!(
+                "{}.pub",
+                self.host_key
+                    .extension()
+                    .and_then(|e| e.to_str())
+                    .unwrap_or("")
+            )),
             self.keys.join("ssh_host_rsa_key.pub"),
         ] {
             let text = fs::read_to_string(&key)?;
@@ -618,6 +652,7 @@ fn merge_faults(mut a: Faults, b: Faults) -> Faults {
 fn write_config(
     run_dir: &Path,
     keys: &Path,
+    ecdsa: &Path,
     port: u16,
     auth: Auth,
     state: &Path,
@@ -627,7 +662,7 @@ fn write_config(
     let config = format!(
         "Port {port}\n\
          ListenAddress 127.0.0.1\n\
-         HostKey {r}/ssh_host_ecdsa_key\n\
+         HostKey {ecdsa}\n\
          HostKey {keys}/ssh_host_rsa_key\n\
          PidFile {r}/sshd.pid\n\
          AuthorizedKeysFile {r}/authorized_keys\n\
@@ -649,6 +684,7 @@ fn write_config(
          Subsystem sftp {r}/bin/esxsim-sftp\n\
          LogLevel VERBOSE\n",
         keys = keys.display(),
+        ecdsa = ecdsa.display(),
         state = state.display(),
         pam = yes(auth == Auth::KeyboardInteractive),
         password = yes(auth == Auth::Password),

@@ -368,8 +368,11 @@ fn leaves(model: &Model, package: u32, cpu: &Cpu) -> Vec<(u32, [u32; 4])> {
         }
     }
     let (vb, vd, vc) = model.vendor_registers();
-    let logical = (cpu.cores_per_package * cpu.threads_per_core).clamp(1, 255);
-    let apic = package * logical.next_power_of_two();
+    let logical = cpu
+        .cores_per_package
+        .saturating_mul(cpu.threads_per_core)
+        .clamp(1, 255);
+    let apic = package.wrapping_mul(logical.next_power_of_two());
     for (leaf, r) in regs.iter_mut() {
         match *leaf {
             0 => *r = [model.max_leaf, vb, vc, vd],

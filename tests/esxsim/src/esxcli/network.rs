@@ -656,7 +656,7 @@ pub fn interface_add(st: &mut State, o: &Opts) -> Result<Output, String> {
         .map(|v| v.port_id)
         .max()
         .unwrap_or(33_554_435)
-        + 1;
+        .saturating_add(1);
     st.vmknics.push(Vmknic {
         name: name.to_string(),
         portgroup: pg.to_string(),

@@ -350,7 +350,7 @@ pub fn hardware(st: &State, v: &Vm) -> V {
                     NO_CONNECT,
                     pci_slot(160 + i64::from(*bus)),
                     i(100),
-                    i(3 + bus),
+                    i(bus.saturating_add(3)),
                     vec![
                         ("busNumber", i(*bus)),
                         (
