@@ -407,6 +407,37 @@ fn vmotion(args: VmotionArgs, global: &Global) -> anyhow::Result<Status> {
         None => view.active_hosts().iter().collect(),
     };
     let findings = preflight::vmotion(&view, &vms, &dests, &PrecopyParams::default());
+    if args.format == Format::Text {
+        // Which VMs can go where: errors block one VM on one host, or (host findings) every
+        // powered-on VM on that pair.
+        let host_errors: Vec<&str> = findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error && f.vm.is_none())
+            .filter_map(|f| f.host.as_deref())
+            .collect();
+        let blocked = |vm: VmId, dst: HostId| {
+            let v = view.vm(vm);
+            let (src, d) = (view.host(v.host).name, view.host(dst).name);
+            findings.iter().any(|f| {
+                f.severity == Severity::Error
+                    && f.vm.as_deref() == Some(v.name)
+                    && (f.host.as_deref() == Some(d) || f.host.as_deref() == Some(src))
+            }) || (v.powered_on() && (host_errors.contains(&d) || host_errors.contains(&src)))
+        };
+        let mut moves = 0usize;
+        let mut ok = 0usize;
+        for &vm in &vms {
+            for &dst in dests.iter().filter(|&&d| d != view.vm(vm).host) {
+                moves += 1;
+                if !blocked(vm, dst) {
+                    ok += 1;
+                }
+            }
+        }
+        print!("{}", render_text(&findings));
+        println!("{ok} of {moves} moves (VM to host) have no errors");
+        return Ok(Status::findings_if(preflight::has_errors(&findings)));
+    }
     print(&findings, args.format)
 }
 

@@ -61,7 +61,31 @@ fn text_report_groups_by_vm_and_host_with_remedies_and_counts() {
         "{t}"
     );
     assert!(t.contains("\n  info     PrecopyEstimate              estimate (first-order pre-copy model, not a measurement)"), "{t}");
-    assert_eq!(lines.last(), Some(&"4 errors, 1 warning, 1 info"), "{t}");
+    assert_eq!(
+        lines[lines.len() - 2..],
+        [
+            "4 errors, 1 warning, 1 info",
+            "0 of 1 moves (VM to host) have no errors"
+        ],
+        "{t}"
+    );
+    // A clean move says so.
+    let out = run(&[
+        "preflight",
+        "vmotion",
+        "-i",
+        s(&inv),
+        "--facts",
+        s(&dir),
+        "--vm",
+        "web01",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "web01 cannot go to esx04");
+    assert!(
+        text(&out.stdout).ends_with("2 of 3 moves (VM to host) have no errors\n"),
+        "{}",
+        text(&out.stdout)
+    );
 }
 
 #[test]
