@@ -47,7 +47,7 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Status> {
         Command::Apply(args) => apply(args, global),
         Command::Backup(args) => backup(args, global),
         Command::Restore(args) => restore(args, global),
-        Command::Cpu(args) => cpu(args, global),
+        Command::Cpu(args) => crate::preflight::failed_hosts_exit_1(cpu(args, global)),
     }
 }
 
@@ -69,6 +69,13 @@ struct Fleet {
     /// Run only shard I of N (0-based): hosts sorted by name, dealt round-robin.
     #[arg(long, value_name = "I/N")]
     shard: Option<Shard>,
+    #[command(flatten)]
+    conn: Connection,
+}
+
+/// How to reach hosts over SSH (shared with `preflight`, which collects facts live).
+#[derive(clap::Args)]
+pub struct Connection {
     /// Seconds before a connection attempt, or a host that stops answering, fails.
     #[arg(long, value_name = "S", default_value_t = 30)]
     timeout: u64,
@@ -147,6 +154,12 @@ impl Fleet {
         Ok(selected)
     }
 
+    fn ssh(&self, global: &Global) -> anyhow::Result<SshOptions> {
+        self.conn.ssh(global)
+    }
+}
+
+impl Connection {
     fn ssh(&self, global: &Global) -> anyhow::Result<SshOptions> {
         let host_keys = if self.insecure {
             HostKeyPolicy::Insecure
@@ -258,11 +271,24 @@ fn run_fleet<R: Send, E: std::error::Error>(
     ) -> Result<R, E>
     + Sync,
 ) -> anyhow::Result<Vec<HostOutcome<R>>> {
-    let options = fleet.ssh(global)?;
+    run_hosts(&fleet.conn, fleet.forks, global, selected, what, job)
+}
+
+/// [`run_fleet`] for any items that carry a [`Target`] (the preflight passes bare targets).
+pub fn run_hosts<T: AsRef<Target> + Sync, R: Send, E: std::error::Error>(
+    conn: &Connection,
+    forks: u16,
+    global: &Global,
+    selected: &[T],
+    what: &str,
+    job: impl Fn(&T, Box<dyn esxforge_hostcfg::transport::Transport>, &dyn Fn(Event)) -> Result<R, E>
+    + Sync,
+) -> anyhow::Result<Vec<HostOutcome<R>>> {
+    let options = conn.ssh(global)?;
     let bars = Bars::new(global, selected.len(), what);
     let outcomes = fleet::run(
         selected,
-        usize::from(fleet.forks),
+        usize::from(forks),
         &options,
         job,
         |host, event| bars.event(global, host, event),
@@ -773,10 +799,10 @@ fn yes_no(v: Option<bool>) -> &'static str {
     }
 }
 
-fn cpu(args: CpuArgs, _global: &Global) -> anyhow::Result<Status> {
+fn cpu(args: CpuArgs, global: &Global) -> anyhow::Result<Status> {
     use esxforge_hostcfg::preflight::cpu::{CpuReport, HostCpu, baseline};
 
-    let loaded = crate::preflight::load(&args.source)?;
+    let loaded = crate::preflight::load(&args.source, global)?;
     let mut cpus: Vec<(&str, HostCpu)> = Vec::new();
     for h in &loaded.hosts {
         let cpu = HostCpu::from_facts(&h.cpu).map_err(|e| anyhow::anyhow!("{}: {e}", h.name))?;

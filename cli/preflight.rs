@@ -7,10 +7,13 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::Subcommand;
+use esxforge_hostcfg::collect;
 use esxforge_hostcfg::facts::HostFacts;
+use esxforge_hostcfg::fleet::{Event, Target};
 use esxforge_hostcfg::preflight::{
     self, ClusterView, Code, Finding, HostId, PrecopyParams, Severity, VmId, synth,
 };
+use esxforge_hostcfg::transport::Endpoint;
 use esxforge_kickstart::cluster::Cluster;
 use esxforge_kickstart::inventory::{Inventory, LoadError, Severity as ProblemSeverity};
 
@@ -39,30 +42,98 @@ enum Command {
 }
 
 pub fn run(args: Args, global: &Global) -> anyhow::Result<Status> {
-    match args.command {
+    let result = match args.command {
         Command::Vmotion(args) => vmotion(args, global),
         Command::Cluster(args) => cluster(args, global),
         Command::Codes { format } => codes(format),
         Command::Synth(args) => synth_cmd(args),
+    };
+    failed_hosts_exit_1(result)
+}
+
+/// Hosts that could not be reached are failures (exit 1), not usage errors (exit 2).
+pub fn failed_hosts_exit_1(result: anyhow::Result<Status>) -> anyhow::Result<Status> {
+    match result {
+        Err(err) if err.is::<HostsFailed>() => {
+            crate::report::print_error(&err);
+            Ok(Status::Findings)
+        }
+        other => other,
     }
 }
 
 // ---- inputs shared with `host cpu`
 
 /// Where the facts and the cluster section come from.
-#[derive(clap::Args, Debug)]
+#[derive(clap::Args)]
 pub struct Source {
     /// The inventory: its hosts and its `cluster:` section.
     #[arg(short = 'i', long = "inventory", value_name = "INV")]
     pub inventory: Option<PathBuf>,
-    /// Facts saved by `esxforge host facts --save DIR` (DIR/<host>.json), instead of asking
-    /// the hosts over SSH. Without an inventory, every DIR/*.json is a host of the cluster.
+    /// Facts saved by `esxforge host facts --save DIR` (DIR/<host>.json), instead of gathering
+    /// them from the inventory's hosts over SSH. Without an inventory, every DIR/*.json is a
+    /// host of the cluster.
     #[arg(long, value_name = "DIR")]
     pub facts: Option<PathBuf>,
     /// A cluster section in a file of its own (the inventory's `cluster:` content), used
     /// instead of the inventory's.
     #[arg(long, value_name = "FILE")]
     pub cluster: Option<PathBuf>,
+    /// Hosts whose facts are gathered at the same time (live, without --facts).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..))]
+    pub forks: u16,
+    #[command(flatten)]
+    pub conn: crate::host::Connection,
+}
+
+/// Live collection failed on some hosts: reported, exit 1 (a host that failed).
+#[derive(Debug, thiserror::Error)]
+#[error("could not gather facts from every host:\n  {}", .0.join("\n  "))]
+pub struct HostsFailed(Vec<String>);
+
+/// Gathers the facts of `members` over SSH, addresses from the inventory.
+fn gather(
+    inventory: &Inventory,
+    members: &[String],
+    source: &Source,
+    global: &Global,
+) -> anyhow::Result<Vec<HostFacts>> {
+    let hosts = inventory.select(members)?;
+    let targets: Vec<Target> = hosts
+        .iter()
+        .map(|h| Target {
+            name: h.name.clone(),
+            endpoint: Endpoint {
+                address: h.address.clone(),
+                port: h.ssh_port,
+                user: h.ssh_user.clone(),
+            },
+        })
+        .collect();
+    let outcomes = crate::host::run_hosts(
+        &source.conn,
+        source.forks,
+        global,
+        &targets,
+        "facts",
+        |t, transport, emit| {
+            emit(Event::Step("facts".into()));
+            collect::collect(&t.name, transport.as_ref())
+        },
+    )?;
+    let mut facts = Vec::with_capacity(outcomes.len());
+    let mut failed = Vec::new();
+    for o in outcomes {
+        match o.result {
+            Ok(c) => facts.push(c.facts),
+            Err(chain) => failed.push(format!("{}: {}", o.name, chain.join(": "))),
+        }
+    }
+    if failed.is_empty() {
+        Ok(facts)
+    } else {
+        Err(HostsFailed(failed).into())
+    }
 }
 
 /// The hosts' facts (sorted by name) and the cluster section.
@@ -123,8 +194,9 @@ fn hosts_in(dir: &Path) -> anyhow::Result<Vec<String>> {
     Ok(names)
 }
 
-/// Loads facts and the cluster section, validated.
-pub fn load(source: &Source) -> anyhow::Result<Loaded> {
+/// Loads the cluster section (validated) and the facts: from `--facts DIR`, or live from the
+/// inventory's hosts over SSH.
+pub fn load(source: &Source, global: &Global) -> anyhow::Result<Loaded> {
     let inventory = source
         .inventory
         .as_deref()
@@ -143,10 +215,29 @@ pub fn load(source: &Source) -> anyhow::Result<Loaded> {
         (None, None) => (Cluster::default(), "cluster".into()),
     };
     let Some(dir) = &source.facts else {
-        bail!(
-            "live facts over SSH are not wired into the preflight yet: gather them with `esxforge host facts --save DIR` \
-             and pass --facts DIR"
-        );
+        let Some(inventory) = &inventory else {
+            bail!(
+                "give the inventory (-i INV) to gather facts from its hosts, or saved facts with --facts DIR"
+            );
+        };
+        let members = if cluster.hosts.is_empty() {
+            inventory_hosts.clone()
+        } else {
+            cluster.hosts.clone()
+        };
+        cluster.validate(&inventory_hosts).map_err(|errs| {
+            anyhow::anyhow!(
+                "{}",
+                errs.0
+                    .iter()
+                    .map(|e| format!("{cluster_origin}: {e}"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            )
+        })?;
+        let mut hosts = gather(inventory, &members, source, global)?;
+        hosts.sort_by(|a, b| a.name.cmp(&b.name));
+        return Ok(Loaded { hosts, cluster });
     };
     let members: Vec<String> = if !cluster.hosts.is_empty() {
         cluster.hosts.clone()
@@ -285,8 +376,8 @@ struct VmotionArgs {
     format: Format,
 }
 
-fn vmotion(args: VmotionArgs, _global: &Global) -> anyhow::Result<Status> {
-    let loaded = load(&args.source)?;
+fn vmotion(args: VmotionArgs, global: &Global) -> anyhow::Result<Status> {
+    let loaded = load(&args.source, global)?;
     let view = ClusterView::new(&loaded.hosts, &loaded.cluster)?;
     let from: Option<HostId> = args.from.as_deref().map(|h| view.host_id(h)).transpose()?;
     let mut vms: Vec<VmId> = Vec::new();
@@ -316,6 +407,37 @@ fn vmotion(args: VmotionArgs, _global: &Global) -> anyhow::Result<Status> {
         None => view.active_hosts().iter().collect(),
     };
     let findings = preflight::vmotion(&view, &vms, &dests, &PrecopyParams::default());
+    if args.format == Format::Text {
+        // Which VMs can go where: errors block one VM on one host, or (host findings) every
+        // powered-on VM on that pair.
+        let host_errors: Vec<&str> = findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error && f.vm.is_none())
+            .filter_map(|f| f.host.as_deref())
+            .collect();
+        let blocked = |vm: VmId, dst: HostId| {
+            let v = view.vm(vm);
+            let (src, d) = (view.host(v.host).name, view.host(dst).name);
+            findings.iter().any(|f| {
+                f.severity == Severity::Error
+                    && f.vm.as_deref() == Some(v.name)
+                    && (f.host.as_deref() == Some(d) || f.host.as_deref() == Some(src))
+            }) || (v.powered_on() && (host_errors.contains(&d) || host_errors.contains(&src)))
+        };
+        let mut moves = 0usize;
+        let mut ok = 0usize;
+        for &vm in &vms {
+            for &dst in dests.iter().filter(|&&d| d != view.vm(vm).host) {
+                moves += 1;
+                if !blocked(vm, dst) {
+                    ok += 1;
+                }
+            }
+        }
+        print!("{}", render_text(&findings));
+        println!("{ok} of {moves} moves (VM to host) have no errors");
+        return Ok(Status::findings_if(preflight::has_errors(&findings)));
+    }
     print(&findings, args.format)
 }
 
@@ -332,8 +454,8 @@ struct ClusterArgs {
     format: Format,
 }
 
-fn cluster(args: ClusterArgs, _global: &Global) -> anyhow::Result<Status> {
-    let loaded = load(&args.source)?;
+fn cluster(args: ClusterArgs, global: &Global) -> anyhow::Result<Status> {
+    let loaded = load(&args.source, global)?;
     let view = ClusterView::new(&loaded.hosts, &loaded.cluster)?;
     let maintenance = args
         .maintenance

@@ -61,7 +61,31 @@ fn text_report_groups_by_vm_and_host_with_remedies_and_counts() {
         "{t}"
     );
     assert!(t.contains("\n  info     PrecopyEstimate              estimate (first-order pre-copy model, not a measurement)"), "{t}");
-    assert_eq!(lines.last(), Some(&"4 errors, 1 warning, 1 info"), "{t}");
+    assert_eq!(
+        lines[lines.len() - 2..],
+        [
+            "4 errors, 1 warning, 1 info",
+            "0 of 1 moves (VM to host) have no errors"
+        ],
+        "{t}"
+    );
+    // A clean move says so.
+    let out = run(&[
+        "preflight",
+        "vmotion",
+        "-i",
+        s(&inv),
+        "--facts",
+        s(&dir),
+        "--vm",
+        "web01",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "web01 cannot go to esx04");
+    assert!(
+        text(&out.stdout).ends_with("2 of 3 moves (VM to host) have no errors\n"),
+        "{}",
+        text(&out.stdout)
+    );
 }
 
 #[test]
@@ -143,14 +167,56 @@ fn usage_and_input_errors_exit_2_and_say_what_and_where() {
     let mut all = vec!["preflight", "vmotion", "--all"];
     all.extend(base);
     assert_eq!(run(&all).status.code(), Some(2));
-    // No facts folder: live collection is the lead's to wire.
-    let out = run(&["preflight", "cluster", "-i", s(&inv)]);
+    // Neither an inventory nor saved facts: nothing to check.
+    let out = run(&["preflight", "cluster"]);
     assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
     assert!(
-        text(&out.stderr).contains("--facts DIR"),
-        "{}",
-        text(&out.stderr)
+        err.contains("-i INV") && err.contains("--facts DIR"),
+        "{err}"
     );
+}
+
+#[test]
+fn live_collection_reports_unreachable_hosts_as_failures() {
+    // Without --facts the preflight gathers facts over SSH from the inventory's addresses;
+    // here every host points at a closed local port.
+    let d = tempfile::tempdir().unwrap();
+    let inv = d.path().join("inventory.yaml");
+    let yaml = std::fs::read_to_string(cluster4().join("inventory.yaml")).unwrap();
+    let yaml: Vec<String> = yaml
+        .lines()
+        .map(|l| match l.strip_suffix('}') {
+            Some(head) if l.trim_start().starts_with("esx0") => {
+                format!("{head}, address: 127.0.0.1, ssh_port: 1}}")
+            }
+            _ => l.to_string(),
+        })
+        .collect();
+    std::fs::write(&inv, yaml.join("\n")).unwrap();
+    let out = run(&[
+        "preflight",
+        "cluster",
+        "-i",
+        s(&inv),
+        "--insecure",
+        "--timeout",
+        "5",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "a host that failed exits 1");
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("could not gather facts from every host:"),
+        "{err}"
+    );
+    for h in ["esx01", "esx02", "esx03", "esx04"] {
+        assert!(
+            err.contains(&format!("  {h}: root@127.0.0.1:1: cannot connect")),
+            "{err}"
+        );
+    }
+    let out = run(&["host", "cpu", "-i", s(&inv), "--insecure", "--timeout", "5"]);
+    assert_eq!(out.status.code(), Some(1));
 }
 
 #[test]

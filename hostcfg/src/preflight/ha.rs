@@ -97,7 +97,7 @@ pub fn tolerated(slots: &[u64], need: u64) -> u32 {
     }
     let mut k = 0u32;
     for s in sorted.iter().take(sorted.len() - 1) {
-        left -= s;
+        left = left.saturating_sub(*s);
         if left < need {
             break;
         }
@@ -242,8 +242,12 @@ pub fn admission(view: &ClusterView<'_>, without: Option<HostId>) -> Vec<Finding
             let share = |pick: fn(&Demand) -> u64| -> f64 {
                 let mut v: Vec<u64> = caps.iter().map(pick).collect();
                 v.sort_unstable_by(|a, b| b.cmp(a));
-                let total: u64 = v.iter().sum();
-                let top: u64 = v.iter().take(*failover_level as usize).sum();
+                let total = v.iter().copied().fold(0u64, u64::saturating_add);
+                let top = v
+                    .iter()
+                    .take(*failover_level as usize)
+                    .copied()
+                    .fold(0u64, u64::saturating_add);
                 if total == 0 {
                     0.0
                 } else {

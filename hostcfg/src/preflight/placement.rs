@@ -60,7 +60,10 @@ impl<'v, 'a> Placer<'v, 'a> {
                         .clone()
                         .map(|v| v.facts.memory_mb)
                         .fold(0u64, u64::saturating_add);
-                    (mb(h.capacity.mem_mb) - mb(used), running.count())
+                    (
+                        mb(h.capacity.mem_mb).saturating_sub(mb(used)),
+                        running.count(),
+                    )
                 })
                 .collect(),
         }
@@ -74,7 +77,7 @@ impl<'v, 'a> Placer<'v, 'a> {
                 self.free[h] = self.free[h].plus(&self.view.vm(vm).demand);
                 let size = mb(self.view.vm(vm).facts.memory_mb);
                 self.headroom[h] = (
-                    self.headroom[h].0 + size,
+                    self.headroom[h].0.saturating_add(size),
                     self.headroom[h].1.saturating_sub(1),
                 );
             }
@@ -180,7 +183,10 @@ impl<'v, 'a> Placer<'v, 'a> {
                     self.free[h] = self.free[h].minus(&demand);
                     self.location[vm] = Some(h);
                     let size = mb(self.view.vm(vm).facts.memory_mb);
-                    self.headroom[h] = (self.headroom[h].0 - size, self.headroom[h].1 + 1);
+                    self.headroom[h] = (
+                        self.headroom[h].0.saturating_sub(size),
+                        self.headroom[h].1 + 1,
+                    );
                 }
                 None => failed.push((
                     vm,

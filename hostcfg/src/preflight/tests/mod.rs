@@ -141,3 +141,68 @@ fn the_fixture_moves_cleanly() {
     let all = lab.cluster(None);
     assert!(all.iter().all(|f| f.severity == Severity::Info), "{all:#?}");
 }
+
+mod robustness {
+    //! Whatever the facts and the cluster section hold, the checks answer: no panic, no hang.
+
+    use proptest::prelude::*;
+
+    use super::Lab;
+    use crate::facts::CpuIdLevel;
+
+    fn register() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just(String::new()),
+            proptest::collection::vec(proptest::sample::select(b"01-TFRHx".to_vec()), 32)
+                .prop_map(|v| String::from_utf8(v).unwrap_or_default()),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn any_numbers_masks_and_rules(
+            mem in prop_oneof![Just(0u64), 1u64..1 << 20, Just(u64::MAX / 2)],
+            res in prop_oneof![Just(0u64), 1u64..1 << 20, Just(u64::MAX)],
+            cpu_res in prop_oneof![Just(0u64), Just(u64::MAX)],
+            cores in 0u32..256,
+            mhz in prop_oneof![Just(0u32), Just(u32::MAX), 1u32..5000],
+            host_mem in prop_oneof![Just(0u64), Just(u64::MAX)],
+            ecx in register(),
+            ebx in register(),
+            dirty in prop_oneof![Just(0.0f64), 0.0f64..1e6, Just(1e300)],
+            level in 1u32..=4,
+            anti in any::<bool>(),
+        ) {
+            let mut lab = Lab::new(3);
+            lab.add_vm("esx02", "db", mem);
+            {
+                let vm = lab.vm("app");
+                vm.memory_mb = mem;
+                vm.memory_reservation_mb = res;
+                vm.cpu_reservation_mhz = cpu_res;
+                vm.cpuid_masks = vec![CpuIdLevel { level: 1, ecx: ecx.clone(), ebx: ebx.clone(), ..Default::default() }];
+            }
+            let h = lab.host("esx03");
+            h.cpu.cores = cores;
+            h.cpu.mhz = mhz;
+            h.hardware.memory_bytes = host_mem;
+            h.cpu.features[0].ecx = ecx;
+            let rule = if anti { "anti_affinity" } else { "affinity" };
+            lab.yaml(&format!(
+                "ha: {{ admission_control: {{ policy: slots, failover_level: {level} }} }}\n\
+                 rules: [ {{ name: r, type: {rule}, vms: [app, db], mandatory: true }} ]\n\
+                 vms: {{ app: {{ dirty_rate_mb_s: {dirty} }} }}"
+            ));
+            // Bad CPUID strings are an input error, reported, not a panic.
+            if let Ok(view) = crate::preflight::ClusterView::new(&lab.hosts, &lab.spec) {
+                let p = crate::preflight::PrecopyParams::default();
+                let all: Vec<usize> = (0..view.hosts.len()).collect();
+                let _ = crate::preflight::vmotion(&view, view.vms_named("app"), &all, &p);
+                let _ = crate::preflight::cluster(&view, None, &p);
+                let _ = crate::preflight::cluster(&view, Some(0), &p);
+            }
+        }
+    }
+}
