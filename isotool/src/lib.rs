@@ -2,3 +2,7 @@
 //! ESXi installer media (drivers injected, kickstart embedded, every checksum regenerated).
 
 pub mod esxi;
+pub mod iso9660;
+pub mod reader;
+pub mod remaster;
+pub mod writer;
