@@ -126,13 +126,7 @@ pub fn effective_failover<'h>(
         let all = uplinks_of(host, pg.vswitch.as_str()).unwrap_or_default();
         return (all, Vec::new());
     };
-    let standby: Vec<&Vmnic> = vs.teaming.standby.iter().collect();
-    let active = if vs.teaming.active.is_empty() {
-        vs.uplinks.iter().filter(|u| !standby.contains(u)).collect()
-    } else {
-        vs.teaming.active.iter().collect()
-    };
-    (active, standby)
+    (vs.active_uplinks(), vs.teaming.standby.iter().collect())
 }
 
 fn names(list: &[&Vmnic]) -> String {

@@ -166,12 +166,6 @@ fn vswitches(host: &Host) -> Vec<VSwitchView<'_>> {
         .iter()
         .map(|vs| {
             let existing = vs.name.as_str() == DEFAULT_VSWITCH;
-            let standby: Vec<&Vmnic> = vs.teaming.standby.iter().collect();
-            let active = if vs.teaming.active.is_empty() {
-                vs.uplinks.iter().filter(|u| !standby.contains(u)).collect()
-            } else {
-                vs.teaming.active.iter().collect()
-            };
             VSwitchView {
                 name: vs.name.as_str(),
                 create: !existing,
@@ -183,8 +177,8 @@ fn vswitches(host: &Host) -> Vec<VSwitchView<'_>> {
                 mtu: (vs.mtu != Mtu::DEFAULT).then_some(vs.mtu),
                 policy: vs.teaming.policy.esxcli(),
                 vim_policy: vs.teaming.policy.vim(),
-                active,
-                standby,
+                active: vs.active_uplinks(),
+                standby: vs.teaming.standby.iter().collect(),
             }
         })
         .collect()
