@@ -438,6 +438,13 @@ impl Worker {
 
         let hosts_path = root.key("hosts");
         let hosts: Vec<(&str, &Value)> = match hosts {
+            Some(Value::Mapping(m)) if m.is_empty() => {
+                self.problems.warning(
+                    hosts_path,
+                    "is empty: there is nothing to render or configure",
+                );
+                Vec::new()
+            }
             Some(Value::Mapping(m)) => m
                 .iter()
                 .filter_map(|(k, v)| match k.as_str() {
