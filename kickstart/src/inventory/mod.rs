@@ -3,9 +3,13 @@
 //!
 //! An inventory has `defaults`, `groups` (each with its member `hosts` and its own values) and
 //! `hosts`. A host's specification is the merge of defaults < its groups, in file order < its
-//! own values (see [`merge`](self) rules: mappings merge key by key, lists replace, `null`
-//! removes, and `vswitches`/`portgroups`/`vmkernel` merge item by item on `name`). String
-//! values may be minijinja templates rendered per host (`"{{ hostname }}-datastore01"`).
+//! own values: mappings merge key by key, lists replace, `null` removes an inherited value,
+//! and `vswitches`/`portgroups`/`vmkernel` merge item by item on `name`. String values may be
+//! minijinja templates rendered per host (`"{{ hostname }}-datastore01"`). The result, one
+//! [`Host`] per host, is checked as a whole (uplinks, port binding, what the ESXi version
+//! lacks) and across the inventory (duplicate names and addresses); [`Inventory::check`]
+//! reports every [`Problem`] with its path and line, [`Inventory::load`] refuses an inventory
+//! with errors.
 //!
 //! ```
 //! use esxforge_kickstart::inventory::Inventory;
