@@ -39,10 +39,6 @@ impl Status {
     }
 
     /// `Findings` when `failed` is true.
-    #[expect(
-        dead_code,
-        reason = "skeleton: the first command that reports findings uses it"
-    )]
     pub fn findings_if(failed: bool) -> Status {
         if failed {
             Status::Findings
@@ -60,7 +56,6 @@ pub fn print_error(err: &anyhow::Error) {
     }
 }
 
-#[expect(dead_code, reason = "skeleton: the first long command uses it")]
 /// A progress bar of `len` steps, or a hidden one when stderr is not a terminal or `--quiet`.
 pub fn progress(global: &Global, len: u64, what: &str) -> ProgressBar {
     if global.quiet || !std::io::stderr().is_terminal() {

@@ -6,8 +6,49 @@
 //! reports; values a host cannot report (DRS rules, HA policy, reservations set in vCenter) come
 //! from the inventory's `cluster:` section instead. Missing values are `None` or empty, never
 //! invented: a check that needs a missing value says so rather than guessing.
+//!
+//! Stability: this is the on-disk JSON of `host facts --save DIR`, read back by later runs and by
+//! other tools. Field names never change meaning; fields appended after the first version carry
+//! `#[serde(default)]`, so facts saved by an older esxforge still load. Units are in the field
+//! names (`_mb`, `_mbps`, `_mhz`, `_bytes`): MB means MiB as ESXi reports memory, Mb/s is a link
+//! speed.
+
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+
+/// Reading saved facts failed.
+#[derive(Debug, thiserror::Error)]
+pub enum FactsError {
+    #[error("{path}: cannot read: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: not host facts (line {line}, column {column}): {message}")]
+    Parse {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+}
+
+impl HostFacts {
+    /// Reads one saved facts file (`DIR/<host>.json`, as `host facts --save DIR` writes it).
+    pub fn read(path: &Path) -> Result<HostFacts, FactsError> {
+        let text = std::fs::read_to_string(path).map_err(|source| FactsError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        serde_json::from_str(&text).map_err(|err| FactsError::Parse {
+            path: path.to_path_buf(),
+            line: err.line(),
+            column: err.column(),
+            message: err.to_string(),
+        })
+    }
+}
 
 /// Everything gathered from one host.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -28,6 +69,9 @@ pub struct HostFacts {
     pub vswitches: Vec<VSwitch>,
     pub portgroups: Vec<PortGroup>,
     pub vmknics: Vec<VmkNic>,
+    /// Distributed switches the host has joined.
+    #[serde(default)]
+    pub dvswitches: Vec<DvSwitch>,
     pub iscsi: Option<Iscsi>,
     pub datastores: Vec<Datastore>,
     /// SCSI devices the host sees (`esxcli storage core device list`), for RDM visibility.
@@ -68,9 +112,11 @@ pub struct Hardware {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Cpu {
+    /// Sockets, physical cores and logical CPUs (threads) of the whole host.
     pub packages: u32,
     pub cores: u32,
     pub threads: u32,
+    /// Clock of one core in MHz (`hz / 1_000_000`); host CPU capacity is `cores × mhz`.
     pub mhz: u32,
     /// Hardware virtualization (VT-x/AMD-V) enabled in firmware, when the host reports it.
     pub hv_support: Option<bool>,
@@ -84,10 +130,14 @@ pub struct Cpu {
 #[serde(deny_unknown_fields)]
 pub struct CpuPackage {
     pub index: u32,
-    /// `GenuineIntel` / `AuthenticAMD` as reported; `intel` / `amd` in `vendor` of `cpuPkg`.
+    /// As reported: `GenuineIntel` / `AuthenticAMD` (`esxcli hardware cpu`), or `intel` / `amd`
+    /// (`cpuPkg[].vendor`); the preflight accepts either spelling.
     pub vendor: String,
     pub description: String,
-    /// Display family and model decoded from CPUID leaf 1 EAX.
+    /// Display family and model decoded from CPUID leaf 1 EAX (family = base + extended family;
+    /// model = extended model << 4 | base model for families 6 and 15), as `esxcli hardware cpu
+    /// list` prints them. When `features` holds leaf 1 with a fully known EAX, the preflight
+    /// decodes the signature from it instead.
     pub family: u32,
     pub model: u32,
     pub stepping: u32,
@@ -96,7 +146,9 @@ pub struct CpuPackage {
 }
 
 /// One CPUID leaf as ESXi prints it: 32 characters per register, most significant bit first,
-/// grouped `????:????:…`; host vectors hold `1`, `0` or `-`, VM masks also `T F R H x`.
+/// grouped `????:????:…` (the colons are optional); host vectors hold `1`, `0` or `-`, VM masks
+/// also `T F R H x`. An empty register string means "nothing known / no mask" (all `-`): a VM
+/// mask `cpuid.1.ecx = "…"` sets only the `ecx` of level 1.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CpuIdLevel {
@@ -174,6 +226,26 @@ pub struct VmkNic {
     /// Service tags exactly as the host prints them: `Management`, `VMotion`,
     /// `faultToleranceLogging`, `VSAN`, …
     pub tags: Vec<String>,
+    /// The switch the vmk sits on (`Portset` of `ip interface list`): a standard vSwitch name or
+    /// a distributed switch name. Empty when unknown: the preflight then finds a standard
+    /// vmk's switch through its port group.
+    #[serde(default)]
+    pub portset: String,
+    /// The distributed switch's UUID (`VDS UUID`) when the vmk is on a vDS.
+    #[serde(default)]
+    pub dvs_uuid: Option<String>,
+}
+
+/// A distributed switch this host has joined (`esxcli network vswitch dvs vmware list`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DvSwitch {
+    pub name: String,
+    /// `VDS ID`: two hosts are on the same vDS when they report the same UUID.
+    pub uuid: String,
+    pub mtu: u32,
+    /// This host's physical NICs serving as the vDS uplinks.
+    pub uplinks: Vec<String>,
 }
 
 /// Software iSCSI: `esxcli iscsi adapter list`, `networkportal list`, `discovery sendtarget list`.
@@ -218,6 +290,28 @@ pub struct StorageDevice {
 pub struct Dns {
     pub servers: Vec<String>,
     pub search: Vec<String>,
+    /// How the host's own name and management addresses resolve, when gathered (`nslookup` from
+    /// the ESXi shell). `None` when not gathered: the DNS checks then say they could not run.
+    #[serde(default)]
+    pub lookups: Option<DnsLookups>,
+}
+
+/// Forward and reverse resolution of the host itself, as HA needs them to agree.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DnsLookups {
+    /// The addresses the host's FQDN resolves to; empty when the lookup failed.
+    pub forward: Vec<String>,
+    /// One entry per management address looked up.
+    pub reverse: Vec<ReverseLookup>,
+}
+
+/// The names one address resolves back to (PTR records); empty when the lookup failed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReverseLookup {
+    pub address: String,
+    pub names: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -266,6 +360,10 @@ pub struct Vm {
     pub name: String,
     /// `[datastore] dir/name.vmx`.
     pub vmx_path: String,
+    /// The UUID of the datastore holding the `.vmx`, when resolved; otherwise the preflight
+    /// resolves the `[datastore]` name against the VM's host.
+    #[serde(default)]
+    pub vmx_datastore_uuid: Option<String>,
     pub guest_os: String,
     /// `vmx-19`.
     pub hw_version: String,
@@ -282,13 +380,15 @@ pub struct Vm {
     pub cpu_affinity: Option<String>,
     /// `sched.mem.affinity` when set to something other than `all`.
     pub memory_affinity: Option<String>,
-    /// `guestToolsRunning`, `guestToolsNotRunning`, …
+    /// `guestToolsRunning`, `guestToolsNotRunning`, `guestToolsExecutingScripts`; empty when
+    /// unknown.
     pub tools_running_status: String,
-    /// `green`, `yellow`, `red`, `gray`.
+    /// `green`, `yellow`, `red`, `gray`; empty when unknown.
     pub heartbeat_status: String,
-    /// Fault tolerance role when the VM is FT-protected.
+    /// True when the VM is FT-protected (primary or secondary).
     pub fault_tolerance: bool,
-    /// The VM's CPUID requirement masks (`cpuid.1.ecx = "----:…"` style), empty when none.
+    /// The VM's CPUID requirement masks from its `.vmx` (`cpuid.1.ecx = "----:…"`, one
+    /// `CpuIdLevel` per leaf, registers not set left empty); empty when none.
     pub cpuid_masks: Vec<CpuIdLevel>,
     pub devices: Vec<Device>,
     pub snapshots: Vec<Snapshot>,
@@ -302,12 +402,14 @@ pub enum Device {
         label: String,
         /// `[datastore] dir/disk.vmdk`.
         file: String,
-        /// The datastore UUID the file lives on, when it could be resolved.
+        /// The datastore UUID the file lives on, when resolved; otherwise the preflight resolves
+        /// the `[datastore]` name against the VM's host.
         datastore_uuid: Option<String>,
         /// For a raw device mapping: the LUN device name (`naa.…`).
         rdm_device: Option<String>,
         /// `physicalMode` / `virtualMode` for RDMs.
         rdm_mode: Option<String>,
+        /// The label of the controller it hangs off (`SCSI controller 0`).
         controller: String,
     },
     Controller {
@@ -317,8 +419,12 @@ pub enum Device {
     },
     Nic {
         label: String,
-        /// The port group name (`backing.deviceName`).
+        /// The port group name (`backing.deviceName`); on a vDS, the distributed port group's
+        /// name.
         network: String,
+        /// The distributed switch UUID (`backing.port.switchUuid`) when on a vDS.
+        #[serde(default)]
+        dvs_uuid: Option<String>,
         connected: bool,
         start_connected: bool,
         mac: String,
@@ -361,4 +467,52 @@ pub struct Snapshot {
     pub description: String,
     pub created: String,
     pub depth: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn facts_saved_before_appended_fields_still_load() {
+        // A facts file written without the fields appended after the first version
+        // (`dvswitches`, `lookups`, `portset`, `vmx_datastore_uuid`, `dvs_uuid`).
+        let mut value = serde_json::to_value(HostFacts::default()).unwrap();
+        let obj = value.as_object_mut().unwrap();
+        obj.remove("dvswitches");
+        obj["dns"].as_object_mut().unwrap().remove("lookups");
+        let facts: HostFacts = serde_json::from_value(value).unwrap();
+        assert_eq!(facts, HostFacts::default());
+    }
+
+    #[test]
+    fn unknown_fields_and_bad_json_name_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("esx01.json");
+        let mut value = serde_json::to_value(HostFacts::default()).unwrap();
+        value["colour"] = serde_json::json!("blue");
+        std::fs::write(&path, value.to_string()).unwrap();
+        let err = HostFacts::read(&path).unwrap_err().to_string();
+        assert!(err.contains("esx01.json: not host facts"), "{err}");
+        assert!(err.contains("colour"), "{err}");
+        let missing = HostFacts::read(&dir.path().join("nope.json")).unwrap_err();
+        assert!(missing.to_string().contains("nope.json: cannot read"));
+    }
+
+    #[test]
+    fn devices_serialize_with_a_kind_tag() {
+        let dev = Device::Removable {
+            class: "cdrom".into(),
+            label: "CD/DVD drive 1".into(),
+            backing: Backing::HostDevice {
+                device: "/vmfs/devices/cdrom/mpx.vmhba0:C0:T0:L0".into(),
+            },
+            connected: true,
+            start_connected: false,
+        };
+        let json = serde_json::to_value(&dev).unwrap();
+        assert_eq!(json["kind"], "removable");
+        assert_eq!(json["backing"]["type"], "host_device");
+        assert_eq!(serde_json::from_value::<Device>(json).unwrap(), dev);
+    }
 }

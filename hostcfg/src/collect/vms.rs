@@ -1,0 +1,502 @@
+//! Registered VMs: `getallvms`, then per VM `power.getstate`, `get.summary`, `get.config`,
+//! `get.guest`, `device.getdevices` and `snapshot.get`.
+
+use super::query::{Answers, Query};
+use crate::facts::{Backing, CpuIdLevel, Datastore, Device, Vm};
+use crate::parse::vimcmd::{self, VmRow};
+use crate::parse::vmodl::{self, Vmodl, VmodlError};
+use crate::transport::ExecOutput;
+
+const PER_VM: [&str; 6] = [
+    "power.getstate",
+    "get.summary",
+    "get.config",
+    "get.guest",
+    "device.getdevices",
+    "snapshot.get",
+];
+
+pub fn rows(answers: &Answers) -> Vec<VmRow> {
+    answers
+        .raw("getallvms")
+        .filter(|o| o.success())
+        .map(|o| vimcmd::getallvms(&o.stdout_text()))
+        .unwrap_or_default()
+}
+
+pub fn queries(rows: &[VmRow]) -> Vec<(String, Query)> {
+    rows.iter()
+        .flat_map(|row| {
+            PER_VM.iter().map(move |cmd| {
+                (
+                    format!("{cmd}:{}", row.vmid),
+                    Query::Raw(format!("vim-cmd vmsvc/{cmd} {}", row.vmid)),
+                )
+            })
+        })
+        .collect()
+}
+
+fn output<'a>(details: &'a Answers, cmd: &str, vmid: &str) -> Option<&'a ExecOutput> {
+    details
+        .raw(&format!("{cmd}:{vmid}"))
+        .filter(|o| o.success())
+}
+
+fn object(details: &Answers, cmd: &str, vmid: &str) -> Result<Vmodl, String> {
+    let out = details
+        .raw(&format!("{cmd}:{vmid}"))
+        .ok_or_else(|| "not run".to_string())?;
+    if !out.success() {
+        return Err(out.first_error_line());
+    }
+    vmodl::parse(&out.stdout_text()).map_err(|e: VmodlError| e.to_string())
+}
+
+/// One note per VM command that failed or printed something unreadable.
+pub fn notes(rows: &[VmRow], details: &Answers) -> Vec<String> {
+    let mut notes = Vec::new();
+    for row in rows {
+        for cmd in PER_VM {
+            let failed = match cmd {
+                "power.getstate" | "snapshot.get" => output(details, cmd, &row.vmid)
+                    .is_none()
+                    .then(|| "failed".to_string()),
+                _ => object(details, cmd, &row.vmid).err(),
+            };
+            if let Some(why) = failed {
+                notes.push(format!(
+                    "vim-cmd vmsvc/{cmd} {} ({}): {why}",
+                    row.vmid, row.name
+                ));
+            }
+        }
+    }
+    notes
+}
+
+pub fn build(rows: &[VmRow], details: &Answers, datastores: &[Datastore]) -> Vec<Vm> {
+    rows.iter()
+        .map(|row| vm(row, details, datastores))
+        .collect()
+}
+
+fn vm(row: &VmRow, details: &Answers, datastores: &[Datastore]) -> Vm {
+    let id = row.vmid.as_str();
+    let summary = object(details, "get.summary", id).ok();
+    let config = object(details, "get.config", id).ok();
+    let guest = object(details, "get.guest", id).ok();
+    let hardware = object(details, "device.getdevices", id)
+        .ok()
+        .or_else(|| config.as_ref().and_then(|c| c.get("hardware")).cloned());
+    let s = |path: &[&str]| summary.as_ref().and_then(|v| v.path(path));
+    let c = |path: &[&str]| config.as_ref().and_then(|v| v.path(path));
+    let num = |v: Option<&Vmodl>| v.and_then(Vmodl::as_u64);
+    let text = |v: Option<&Vmodl>| v.and_then(Vmodl::as_str).map(str::to_string);
+
+    let powered_on = output(details, "power.getstate", id)
+        .and_then(|o| vimcmd::powered_on(&o.stdout_text()))
+        .or_else(|| text(s(&["runtime", "powerState"])).map(|p| p == "poweredOn"))
+        .unwrap_or(false);
+    let devices = hardware
+        .as_ref()
+        .map(|h| devices(h, datastores))
+        .unwrap_or_default();
+    let extra = |key: &str| -> Option<String> {
+        c(&["extraConfig"])?
+            .items()
+            .iter()
+            .find(|o| o.get("key").and_then(Vmodl::as_str) == Some(key))
+            .and_then(|o| o.get("value"))
+            .and_then(Vmodl::as_str)
+            .map(str::to_string)
+    };
+    let affinity = |field: &str, key: &str| -> Option<String> {
+        let set: Vec<String> = c(&[field, "affinitySet"])
+            .map(Vmodl::items)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|n| n.as_i64().map(|n| n.to_string()))
+            .collect();
+        if !set.is_empty() {
+            return Some(set.join(","));
+        }
+        extra(key).filter(|v| !v.trim().is_empty() && v.trim() != "all")
+    };
+    let fault_tolerance = [c(&["ftInfo"]), s(&["config", "ftInfo"])]
+        .into_iter()
+        .flatten()
+        .any(|v| matches!(v, Vmodl::Object { .. }));
+    Vm {
+        vmid: row.vmid.clone(),
+        name: row.name.clone(),
+        vmx_datastore_uuid: datastore_uuid(&row.vmx_path, None, datastores),
+        vmx_path: row.vmx_path.clone(),
+        guest_os: text(c(&["guestId"]))
+            .or_else(|| text(s(&["config", "guestId"])))
+            .unwrap_or_else(|| row.guest_os.clone()),
+        hw_version: text(c(&["version"])).unwrap_or_else(|| row.version.clone()),
+        powered_on,
+        num_cpu: num(hardware.as_ref().and_then(|h| h.get("numCPU")))
+            .or_else(|| num(s(&["config", "numCpu"])))
+            .and_then(|n| u32::try_from(n).ok())
+            .unwrap_or(0),
+        memory_mb: num(hardware.as_ref().and_then(|h| h.get("memoryMB")))
+            .or_else(|| num(s(&["config", "memorySizeMB"])))
+            .unwrap_or(0),
+        cpu_reservation_mhz: num(c(&["cpuAllocation", "reservation"]))
+            .or_else(|| num(s(&["config", "cpuReservation"])))
+            .unwrap_or(0),
+        memory_reservation_mb: num(c(&["memoryAllocation", "reservation"]))
+            .or_else(|| num(s(&["config", "memoryReservation"])))
+            .unwrap_or(0),
+        memory_overhead_mb: num(s(&["quickStats", "consumedOverheadMemory"])).unwrap_or(0),
+        active_memory_mb: num(s(&["quickStats", "guestMemoryUsage"])),
+        cpu_affinity: affinity("cpuAffinity", "sched.cpu.affinity"),
+        memory_affinity: affinity("memoryAffinity", "sched.mem.affinity"),
+        tools_running_status: guest
+            .as_ref()
+            .and_then(|g| text(g.get("toolsRunningStatus")))
+            .or_else(|| text(s(&["guest", "toolsRunningStatus"])))
+            .unwrap_or_default(),
+        heartbeat_status: text(s(&["quickStats", "guestHeartbeatStatus"]))
+            .or_else(|| text(s(&["guestHeartbeatStatus"])))
+            .unwrap_or_default(),
+        fault_tolerance,
+        cpuid_masks: cpuid_masks(config.as_ref()),
+        devices,
+        snapshots: output(details, "snapshot.get", id)
+            .map(|o| vimcmd::snapshots(&o.stdout_text()))
+            .unwrap_or_default(),
+    }
+}
+
+/// `cpuFeatureMask` of the config, plus `cpuid.<leaf>.<reg>` keys of its extraConfig.
+fn cpuid_masks(config: Option<&Vmodl>) -> Vec<CpuIdLevel> {
+    let Some(config) = config else {
+        return Vec::new();
+    };
+    let mut masks = super::hardware::levels(config.get("cpuFeatureMask"));
+    for option in config
+        .get("extraConfig")
+        .map(Vmodl::items)
+        .unwrap_or_default()
+    {
+        let (Some(key), Some(value)) = (
+            option.get("key").and_then(Vmodl::as_str),
+            option.get("value").and_then(Vmodl::as_str),
+        ) else {
+            continue;
+        };
+        let parts: Vec<&str> = key.split('.').collect();
+        let ["cpuid", leaf, reg] = parts.as_slice() else {
+            continue;
+        };
+        let level = if let Some(hex) = leaf.strip_prefix("80") {
+            u32::from_str_radix(hex, 16).ok().map(|n| n | 0x8000_0000)
+        } else {
+            leaf.parse().ok()
+        };
+        let Some(level) = level else { continue };
+        let index = match masks.iter().position(|m| m.level == level) {
+            Some(i) => i,
+            None => {
+                masks.push(CpuIdLevel {
+                    level,
+                    ..CpuIdLevel::default()
+                });
+                masks.len().saturating_sub(1)
+            }
+        };
+        let Some(entry) = masks.get_mut(index) else {
+            continue;
+        };
+        let slot = match *reg {
+            "eax" => &mut entry.eax,
+            "ebx" => &mut entry.ebx,
+            "ecx" => &mut entry.ecx,
+            "edx" => &mut entry.edx,
+            _ => continue,
+        };
+        *slot = value.to_string();
+    }
+    masks
+}
+
+/// The UUID of the datastore a `[name] path` lives on: from the device's datastore reference
+/// (`'vim.Datastore:<uuid>'`) or by name among the host's datastores.
+fn datastore_uuid(path: &str, moref: Option<&str>, datastores: &[Datastore]) -> Option<String> {
+    let by_ref = moref
+        .and_then(|r| r.strip_prefix("vim.Datastore:"))
+        .filter(|id| datastores.iter().any(|d| d.uuid == *id));
+    if let Some(id) = by_ref {
+        return Some(id.to_string());
+    }
+    let name = path.strip_prefix('[')?.split_once(']')?.0;
+    datastores
+        .iter()
+        .find(|d| d.name == name)
+        .map(|d| d.uuid.clone())
+}
+
+fn devices(hardware: &Vmodl, datastores: &[Datastore]) -> Vec<Device> {
+    let all = hardware.get("device").map(Vmodl::items).unwrap_or_default();
+    let label = |d: &Vmodl| {
+        d.path(&["deviceInfo", "label"])
+            .and_then(Vmodl::as_str)
+            .unwrap_or("")
+            .trim()
+            .to_string()
+    };
+    let controller_label = |key: Option<i64>| {
+        all.iter()
+            .find(|d| key.is_some() && d.get("key").and_then(Vmodl::as_i64) == key)
+            .map(label)
+            .unwrap_or_default()
+    };
+    let connected = |d: &Vmodl| {
+        d.path(&["connectable", "connected"])
+            .and_then(Vmodl::as_bool)
+            .or_else(|| d.get("connected").and_then(Vmodl::as_bool))
+            .unwrap_or(false)
+    };
+    let start_connected = |d: &Vmodl| {
+        d.path(&["connectable", "startConnected"])
+            .and_then(Vmodl::as_bool)
+            .unwrap_or(false)
+    };
+    let text = |v: Option<&Vmodl>| v.and_then(Vmodl::as_str).unwrap_or("").to_string();
+    all.iter()
+        .filter_map(|d| {
+            let kind = d.type_name().unwrap_or("");
+            let short = kind.rsplit('.').next().unwrap_or(kind);
+            let backing = d.get("backing");
+            let backing_type = backing.and_then(Vmodl::type_name).unwrap_or("");
+            let file = text(backing.and_then(|b| b.get("fileName")));
+            let ds_ref = backing
+                .and_then(|b| b.get("datastore"))
+                .and_then(Vmodl::as_str);
+            if short == "VirtualDisk" {
+                let rdm = backing_type.contains("RawDiskMapping");
+                return Some(Device::Disk {
+                    label: label(d),
+                    datastore_uuid: datastore_uuid(&file, ds_ref, datastores),
+                    file,
+                    rdm_device: rdm.then(|| text(backing.and_then(|b| b.get("deviceName")))),
+                    rdm_mode: rdm.then(|| text(backing.and_then(|b| b.get("compatibilityMode")))),
+                    controller: controller_label(d.get("controllerKey").and_then(Vmodl::as_i64)),
+                });
+            }
+            if let Some(sharing) = d.get("sharedBus").and_then(Vmodl::as_str) {
+                return Some(Device::Controller {
+                    label: label(d),
+                    bus_sharing: sharing.to_string(),
+                });
+            }
+            if d.get("macAddress").is_some() {
+                return Some(Device::Nic {
+                    label: label(d),
+                    network: text(backing.and_then(|b| b.get("deviceName"))),
+                    dvs_uuid: backing
+                        .and_then(|b| b.path(&["port", "switchUuid"]))
+                        .and_then(Vmodl::as_str)
+                        .map(str::to_string),
+                    connected: connected(d),
+                    start_connected: start_connected(d),
+                    mac: text(d.get("macAddress")),
+                });
+            }
+            let class = match short {
+                "VirtualCdrom" => "cdrom",
+                "VirtualFloppy" => "floppy",
+                "VirtualSerialPort" => "serial",
+                "VirtualParallelPort" => "parallel",
+                "VirtualUSB" | "VirtualPCIPassthrough" => {
+                    return Some(Device::Passthrough {
+                        label: label(d),
+                        connected: connected(d),
+                    });
+                }
+                _ => return None,
+            };
+            let backing = if backing.is_none_or(|b| matches!(b, Vmodl::Null(_) | Vmodl::Unset)) {
+                Backing::None
+            } else if backing_type.contains("Remote") {
+                Backing::Remote
+            } else if backing_type.contains("Iso")
+                || backing_type.contains("Image")
+                || backing_type.contains("FileBacking")
+            {
+                Backing::File {
+                    datastore_uuid: datastore_uuid(&file, ds_ref, datastores),
+                    path: file,
+                }
+            } else {
+                let device = text(backing.and_then(|b| b.get("deviceName")));
+                let pipe = text(backing.and_then(|b| b.get("pipeName")));
+                Backing::HostDevice {
+                    device: if device.is_empty() { pipe } else { device },
+                }
+            };
+            Some(Device::Removable {
+                class: class.to_string(),
+                label: label(d),
+                backing,
+                connected: connected(d),
+                start_connected: start_connected(d),
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DEVICES: &str = r#"Devices:
+
+(vim.vm.VirtualHardware) {
+   numCPU = 4,
+   memoryMB = 8192,
+   device = (vim.vm.device.VirtualDevice) [
+      (vim.vm.device.ParaVirtualSCSIController) {
+         key = 1000,
+         deviceInfo = (vim.Description) { label = "SCSI controller 0", summary = "VMware paravirtual SCSI" },
+         sharedBus = "physicalSharing",
+      },
+      (vim.vm.device.VirtualDisk) {
+         key = 2000,
+         deviceInfo = (vim.Description) { label = "Hard disk 1", summary = "16,777,216 KB" },
+         backing = (vim.vm.device.VirtualDisk.FlatVer2BackingInfo) {
+            fileName = "[shared ds] app/app.vmdk",
+            datastore = 'vim.Datastore:aaaa-bbbb',
+         },
+         controllerKey = 1000,
+      },
+      (vim.vm.device.VirtualDisk) {
+         key = 2001,
+         deviceInfo = (vim.Description) { label = "Hard disk 2" },
+         backing = (vim.vm.device.VirtualDisk.RawDiskMappingVer1BackingInfo) {
+            fileName = "[shared ds] app/app_1.vmdk",
+            deviceName = "/vmfs/devices/disks/naa.600a",
+            compatibilityMode = "physicalMode",
+         },
+         controllerKey = 1000,
+      },
+      (vim.vm.device.VirtualCdrom) {
+         key = 3000,
+         deviceInfo = (vim.Description) { label = "CD/DVD drive 1" },
+         backing = (vim.vm.device.VirtualCdrom.AtapiBackingInfo) { deviceName = "/vmfs/devices/cdrom/mpx.vmhba0:C0:T0:L0" },
+         connectable = (vim.vm.device.VirtualDevice.ConnectInfo) { startConnected = true, connected = true },
+      },
+      (vim.vm.device.VirtualFloppy) {
+         key = 8000,
+         deviceInfo = (vim.Description) { label = "Floppy drive 1" },
+         backing = (vim.vm.device.VirtualFloppy.RemoteDeviceBackingInfo) { deviceName = "" },
+         connectable = (vim.vm.device.VirtualDevice.ConnectInfo) { startConnected = false, connected = false },
+      },
+      (vim.vm.device.VirtualVmxnet3) {
+         key = 4000,
+         deviceInfo = (vim.Description) { label = "Network adapter 1" },
+         backing = (vim.vm.device.VirtualEthernetCard.NetworkBackingInfo) { deviceName = "VM Network" },
+         connectable = (vim.vm.device.VirtualDevice.ConnectInfo) { startConnected = true, connected = true },
+         macAddress = "00:50:56:01:02:03",
+      },
+      (vim.vm.device.VirtualUSB) {
+         key = 9000,
+         deviceInfo = (vim.Description) { label = "USB 1" },
+         connected = true,
+      },
+      (vim.vm.device.VirtualKeyboard) { key = 600 },
+   ]
+}
+"#;
+
+    #[test]
+    fn devices_map_to_the_migration_model() {
+        let hw = vmodl::parse(DEVICES).unwrap();
+        let ds = [Datastore {
+            name: "shared ds".into(),
+            uuid: "aaaa-bbbb".into(),
+            ..Datastore::default()
+        }];
+        let d = devices(&hw, &ds);
+        assert_eq!(d.len(), 7, "{d:#?}");
+        assert_eq!(
+            d[0],
+            Device::Controller {
+                label: "SCSI controller 0".into(),
+                bus_sharing: "physicalSharing".into()
+            }
+        );
+        let Device::Disk {
+            datastore_uuid,
+            controller,
+            rdm_device,
+            ..
+        } = &d[1]
+        else {
+            panic!("{:?}", d[1])
+        };
+        assert_eq!(datastore_uuid.as_deref(), Some("aaaa-bbbb"));
+        assert_eq!(controller, "SCSI controller 0");
+        assert_eq!(*rdm_device, None);
+        let Device::Disk {
+            rdm_device,
+            rdm_mode,
+            datastore_uuid,
+            ..
+        } = &d[2]
+        else {
+            panic!()
+        };
+        assert_eq!(rdm_device.as_deref(), Some("/vmfs/devices/disks/naa.600a"));
+        assert_eq!(rdm_mode.as_deref(), Some("physicalMode"));
+        assert_eq!(
+            datastore_uuid.as_deref(),
+            Some("aaaa-bbbb"),
+            "resolved by name"
+        );
+        assert!(matches!(
+            &d[3],
+            Device::Removable { class, backing: Backing::HostDevice { .. }, connected: true, .. } if class == "cdrom"
+        ));
+        assert!(matches!(
+            &d[4],
+            Device::Removable {
+                backing: Backing::Remote,
+                connected: false,
+                ..
+            }
+        ));
+        assert!(
+            matches!(&d[5], Device::Nic { network, connected: true, .. } if network == "VM Network")
+        );
+        assert!(matches!(
+            &d[6],
+            Device::Passthrough {
+                connected: true,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn masks_from_extra_config() {
+        let cfg = vmodl::parse(
+            r#"(vim.vm.ConfigInfo) {
+   extraConfig = (vim.option.OptionValue) [
+      (vim.option.OptionValue) { key = "cpuid.1.ecx", value = "----:----:----:----:----:----:--0-:----" },
+      (vim.option.OptionValue) { key = "cpuid.80000001.edx", value = "----:----:---0:----:----:----:----:----" },
+      (vim.option.OptionValue) { key = "sched.cpu.affinity", value = "all" },
+   ],
+}"#,
+        )
+        .unwrap();
+        let m = cpuid_masks(Some(&cfg));
+        assert_eq!(m.len(), 2);
+        assert_eq!(m[0].level, 1);
+        assert!(m[0].ecx.contains("--0-"));
+        assert_eq!(m[1].level, 0x8000_0001);
+    }
+}

@@ -1,0 +1,696 @@
+//! VIBs (vSphere Installation Bundles): an `ar` archive of `descriptor.xml`, `sig.pkcs7` and one
+//! member per payload, named by the payload's `name`.
+//!
+//! The descriptor lists every payload with its size and checksums. A checksum without
+//! `verify-process` hashes the member as stored (the `.gz`); `verify-process="gunzip"` hashes the
+//! decompressed stream. [`Vib::verify`] recomputes every `sha-256`/`sha-1` checksum in one pass
+//! per payload (the gzip is decompressed on the fly, never held in memory), and
+//! [`Vib::check_target`] refuses a VIB the target ESXi will not load — ESXi 8 needs a `sha-256`
+//! `gunzip` checksum on every payload (Broadcom KB 318056).
+
+use std::fs::File;
+use std::io::{self, BufReader, Read, Seek, SeekFrom};
+use std::path::Path;
+
+use flate2::read::MultiGzDecoder;
+use serde::Serialize;
+use sha1::Sha1;
+use sha2::{Digest, Sha256};
+
+use super::media::EsxiVersion;
+use super::xml::Element;
+use super::{Error, ar};
+
+/// A descriptor larger than this is not one (real ones are 2–40 KB).
+const MAX_DESCRIPTOR: u64 = 8 << 20;
+
+/// What `descriptor.xml` says about a VIB.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Descriptor {
+    /// `<vib version="…">`: 5.0 for every VIB since ESXi 5.0; 4.x VIBs were Debian-style.
+    pub format: String,
+    pub name: String,
+    pub version: String,
+    pub vendor: String,
+    #[serde(rename = "type")]
+    pub vib_type: String,
+    pub summary: String,
+    /// `certified`, `accepted`, `partner` or `community`.
+    pub acceptance: String,
+    pub tags: Vec<String>,
+    /// `<softwarePlatform>` entries: which ESXi releases the VIB was built for.
+    pub platforms: Vec<Platform>,
+    pub payloads: Vec<PayloadSpec>,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Platform {
+    pub version: String,
+    pub product_line: String,
+}
+
+/// One `<payload>` of the descriptor.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct PayloadSpec {
+    pub name: String,
+    /// `vgz` (gzip'd vmtar), `tgz` (gzip'd tar), `boot`, …
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub size: Option<u64>,
+    pub checksums: Vec<Checksum>,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Checksum {
+    /// `sha-256`, `sha-1`, …
+    pub algorithm: String,
+    /// `gunzip` when the hash is over the decompressed stream.
+    pub verify_process: Option<String>,
+    pub hex: String,
+}
+
+impl Checksum {
+    fn is_gunzip(&self) -> bool {
+        self.verify_process.as_deref() == Some("gunzip")
+    }
+
+    /// `sha-256`, or `sha-256 (gunzip)`.
+    pub fn label(&self) -> String {
+        match &self.verify_process {
+            Some(p) => format!("{} ({p})", self.algorithm),
+            None => self.algorithm.clone(),
+        }
+    }
+}
+
+impl Descriptor {
+    /// Parses a descriptor (`file` names it in errors).
+    pub fn parse(file: &str, bytes: &[u8]) -> Result<Descriptor, Error> {
+        let bad = |what: String| Error::Format {
+            file: file.to_string(),
+            what,
+        };
+        let text =
+            std::str::from_utf8(bytes).map_err(|_| bad("descriptor.xml is not UTF-8".into()))?;
+        let root = Element::parse(file, text)?;
+        if root.name != "vib" {
+            return Err(bad(format!(
+                "descriptor.xml root element is <{}>, not <vib>",
+                root.name
+            )));
+        }
+        let platforms = root
+            .child("system-requires")
+            .map(|s| {
+                s.children_named("softwarePlatform")
+                    .map(|p| Platform {
+                        version: p.attr("version").unwrap_or_default().to_string(),
+                        product_line: p.attr("productLineID").unwrap_or_default().to_string(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let tags = root
+            .child("software-tags")
+            .map(|t| t.children_named("tag").map(|t| t.text.clone()).collect())
+            .unwrap_or_default();
+        let mut payloads = Vec::new();
+        for p in root
+            .child("payloads")
+            .iter()
+            .flat_map(|p| p.children_named("payload"))
+        {
+            let name = p.attr("name").unwrap_or_default().to_string();
+            if name.is_empty() {
+                return Err(bad("a <payload> has no name attribute".into()));
+            }
+            let size = match p.attr("size") {
+                Some(s) => Some(
+                    s.trim()
+                        .parse::<u64>()
+                        .map_err(|_| bad(format!("payload {name}: size={s:?} is not a number")))?,
+                ),
+                None => None,
+            };
+            let checksums = p
+                .children_named("checksum")
+                .map(|c| Checksum {
+                    algorithm: c
+                        .attr("checksum-type")
+                        .unwrap_or_default()
+                        .to_ascii_lowercase(),
+                    verify_process: c.attr("verify-process").map(str::to_string),
+                    hex: c.text.to_ascii_lowercase(),
+                })
+                .collect();
+            payloads.push(PayloadSpec {
+                name,
+                kind: p.attr("type").unwrap_or_default().to_string(),
+                size,
+                checksums,
+            });
+        }
+        let descriptor = Descriptor {
+            format: root.attr("version").unwrap_or_default().to_string(),
+            name: root.child_text("name").to_string(),
+            version: root.child_text("version").to_string(),
+            vendor: root.child_text("vendor").to_string(),
+            vib_type: root.child_text("type").to_string(),
+            summary: root.child_text("summary").to_string(),
+            acceptance: root.child_text("acceptance-level").to_string(),
+            tags,
+            platforms,
+            payloads,
+        };
+        for (field, value) in [
+            ("name", &descriptor.name),
+            ("version", &descriptor.version),
+            ("vendor", &descriptor.vendor),
+            ("type", &descriptor.vib_type),
+        ] {
+            if value.is_empty() {
+                return Err(bad(format!("descriptor.xml has no <{field}>")));
+            }
+        }
+        Ok(descriptor)
+    }
+
+    /// The VIB ID the image database uses: `VENDOR_TYPE_NAME_VERSION`.
+    pub fn id(&self) -> String {
+        format!(
+            "{}_{}_{}_{}",
+            self.vendor, self.vib_type, self.name, self.version
+        )
+    }
+}
+
+/// The outcome of recomputing one checksum.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum Outcome {
+    Verified,
+    Mismatch {
+        actual: String,
+    },
+    /// An algorithm or verify-process we do not compute (reported, not trusted).
+    Unsupported,
+}
+
+/// Every checksum of one payload, recomputed.
+#[derive(Clone, Debug, Serialize)]
+pub struct PayloadCheck {
+    pub name: String,
+    /// The member's real size.
+    pub size: u64,
+    /// `Some(false)` when the descriptor's `size` differs from the member.
+    pub size_matches: Option<bool>,
+    pub checksums: Vec<(Checksum, Outcome)>,
+}
+
+/// A VIB opened for reading: the member index and the parsed descriptor. Payloads are read from
+/// the underlying file on demand.
+pub struct Vib<R> {
+    file: String,
+    reader: R,
+    members: Vec<ar::Member>,
+    descriptor: Descriptor,
+    descriptor_xml: Vec<u8>,
+}
+
+impl Vib<BufReader<File>> {
+    pub fn open(path: &Path) -> Result<Self, Error> {
+        let file = path.display().to_string();
+        let f = File::open(path).map_err(|source| Error::Io {
+            file: file.clone(),
+            source,
+        })?;
+        Vib::from_reader(&file, BufReader::new(f))
+    }
+}
+
+impl<R: Read + Seek> Vib<R> {
+    /// Indexes the archive in `reader` and parses its descriptor (`file` names it in errors).
+    pub fn from_reader(file: &str, mut reader: R) -> Result<Self, Error> {
+        let members = ar::index(file, &mut reader)?;
+        let desc = members
+            .iter()
+            .find(|m| m.name == "descriptor.xml")
+            .ok_or_else(|| Error::Format {
+                file: file.to_string(),
+                what: "no descriptor.xml member; not a VIB".into(),
+            })?;
+        if desc.size > MAX_DESCRIPTOR {
+            return Err(Error::Format {
+                file: file.to_string(),
+                what: format!(
+                    "descriptor.xml is {} bytes; not a VIB descriptor",
+                    desc.size
+                ),
+            });
+        }
+        let mut descriptor_xml = Vec::new();
+        reader
+            .seek(SeekFrom::Start(desc.offset))
+            .and_then(|_| {
+                (&mut reader)
+                    .take(desc.size)
+                    .read_to_end(&mut descriptor_xml)
+            })
+            .map_err(|source| Error::Io {
+                file: file.to_string(),
+                source,
+            })?;
+        let descriptor = Descriptor::parse(&format!("{file}: descriptor.xml"), &descriptor_xml)?;
+        for p in &descriptor.payloads {
+            if !members.iter().any(|m| m.name == p.name) {
+                return Err(Error::Format {
+                    file: file.to_string(),
+                    what: format!(
+                        "descriptor lists payload {:?} but the archive has no member of that name",
+                        p.name
+                    ),
+                });
+            }
+        }
+        Ok(Vib {
+            file: file.to_string(),
+            reader,
+            members,
+            descriptor,
+            descriptor_xml,
+        })
+    }
+
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+
+    pub fn descriptor(&self) -> &Descriptor {
+        &self.descriptor
+    }
+
+    /// `descriptor.xml` exactly as stored: what goes into the image database.
+    pub fn descriptor_xml(&self) -> &[u8] {
+        &self.descriptor_xml
+    }
+
+    /// Whether `sig.pkcs7` is present and not empty (unsigned community VIBs have an empty one).
+    pub fn is_signed(&self) -> bool {
+        self.members
+            .iter()
+            .any(|m| m.name == "sig.pkcs7" && m.size > 0)
+    }
+
+    /// The stored size of payload `name`.
+    pub fn payload_size(&self, name: &str) -> Option<u64> {
+        self.member(name).map(|m| m.size)
+    }
+
+    /// Recomputes every checksum of every payload. Mismatches are reported, not raised: use
+    /// [`Vib::verify_strict`] to refuse them.
+    pub fn verify(&mut self) -> Result<Vec<PayloadCheck>, Error> {
+        let specs = self.descriptor.payloads.clone();
+        specs.iter().map(|spec| self.check_payload(spec)).collect()
+    }
+
+    /// [`Vib::verify`], then an error for the first mismatch, wrong size, or payload without a
+    /// checksum we can verify. A payload is trusted only after this passes.
+    pub fn verify_strict(&mut self) -> Result<Vec<PayloadCheck>, Error> {
+        let checks = self.verify()?;
+        for check in &checks {
+            if check.size_matches == Some(false) {
+                return Err(Error::Format {
+                    file: self.file.clone(),
+                    what: format!(
+                        "payload {}: the archive member is {} bytes but the descriptor says otherwise; the VIB is corrupt",
+                        check.name, check.size
+                    ),
+                });
+            }
+            for (sum, outcome) in &check.checksums {
+                if let Outcome::Mismatch { actual } = outcome {
+                    return Err(Error::ChecksumMismatch {
+                        file: self.file.clone(),
+                        payload: check.name.clone(),
+                        checksum: sum.label(),
+                        expected: sum.hex.clone(),
+                        actual: actual.clone(),
+                    });
+                }
+            }
+            if !check.checksums.iter().any(|(_, o)| *o == Outcome::Verified) {
+                return Err(Error::Unverifiable {
+                    file: self.file.clone(),
+                    payload: check.name.clone(),
+                });
+            }
+        }
+        Ok(checks)
+    }
+
+    /// Refuses a VIB that ESXi `target` will not load from installer media: a 4.x VIB, a payload
+    /// type that is not a boot module, and on ESXi 8 a payload without a `sha-256` `gunzip`
+    /// checksum.
+    pub fn check_target(&self, target: &EsxiVersion) -> Result<(), Error> {
+        let d = &self.descriptor;
+        let incompatible = |why: String| Error::Incompatible {
+            file: self.file.clone(),
+            vib: d.id(),
+            target: target.to_string(),
+            why,
+        };
+        let format_major = d
+            .format
+            .split('.')
+            .next()
+            .and_then(|m| m.parse::<u32>().ok())
+            .unwrap_or(0);
+        if format_major < 5 {
+            return Err(incompatible(format!(
+                "it is a {} VIB (descriptor version {:?}); ESXi 5.0 and later need VIB format 5.0",
+                if d.format.is_empty() {
+                    "pre-5.0"
+                } else {
+                    "4.x"
+                },
+                d.format
+            )));
+        }
+        if d.payloads.is_empty() {
+            return Err(incompatible("it has no payloads to load".into()));
+        }
+        for p in &d.payloads {
+            if !matches!(p.kind.as_str(), "vgz" | "tgz") {
+                return Err(incompatible(format!(
+                    "payload {} has type {:?}; only vgz and tgz payloads are boot modules an installer ISO can carry",
+                    p.name, p.kind
+                )));
+            }
+            if target.major >= 8
+                && !p
+                    .checksums
+                    .iter()
+                    .any(|c| c.algorithm == "sha-256" && c.is_gunzip())
+            {
+                return Err(incompatible(format!(
+                    "payload {} has no sha-256 checksum with verify-process=\"gunzip\", which ESXi 8 requires of every VIB (Broadcom KB 318056); use a VIB built for ESXi 8",
+                    p.name
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// A reader over the stored bytes of payload `name` (the `.gz` as it goes onto the ISO).
+    pub fn payload(&mut self, name: &str) -> Result<io::Take<&mut R>, Error> {
+        let member = self.member(name).cloned().ok_or_else(|| Error::Format {
+            file: self.file.clone(),
+            what: format!("no payload member {name:?}"),
+        })?;
+        self.reader
+            .seek(SeekFrom::Start(member.offset))
+            .map_err(|source| Error::Io {
+                file: self.file.clone(),
+                source,
+            })?;
+        Ok((&mut self.reader).take(member.size))
+    }
+
+    fn member(&self, name: &str) -> Option<&ar::Member> {
+        self.members.iter().find(|m| m.name == name)
+    }
+
+    fn check_payload(&mut self, spec: &PayloadSpec) -> Result<PayloadCheck, Error> {
+        let file = self.file.clone();
+        let size = self.payload_size(&spec.name).unwrap_or(0);
+        let wants = |gunzip: bool, algorithm: &str| {
+            spec.checksums
+                .iter()
+                .any(|c| c.is_gunzip() == gunzip && c.algorithm == algorithm)
+        };
+        let mut raw = Hashes::new(wants(false, "sha-256"), wants(false, "sha-1"));
+        let mut unzipped = Hashes::new(wants(true, "sha-256"), wants(true, "sha-1"));
+        let gunzip = unzipped.any();
+        let payload_name = spec.name.clone();
+        let io_err = |source: io::Error| Error::Io {
+            file: file.clone(),
+            source,
+        };
+        let reader = self.payload(&payload_name)?;
+        let mut tee = HashingReader {
+            inner: reader,
+            hashes: &mut raw,
+        };
+        if gunzip {
+            let mut decoder = MultiGzDecoder::new(&mut tee);
+            let mut buf = vec![0u8; 64 * 1024];
+            loop {
+                let n = decoder.read(&mut buf).map_err(|e| Error::Format {
+                    file: file.clone(),
+                    what: format!(
+                        "payload {payload_name}: cannot gunzip it to check its gunzip checksum ({e}); the payload is corrupt"
+                    ),
+                })?;
+                if n == 0 {
+                    break;
+                }
+                unzipped.update(buf.get(..n).unwrap_or_default());
+            }
+        }
+        // Whatever the decoder did not consume still counts for the stored-bytes hashes.
+        io::copy(&mut tee, &mut io::sink()).map_err(io_err)?;
+        let raw = raw.finish();
+        let unzipped = unzipped.finish();
+        let checksums = spec
+            .checksums
+            .iter()
+            .map(|c| {
+                let computed = match (c.verify_process.as_deref(), c.algorithm.as_str()) {
+                    (None, "sha-256") => raw.0.clone(),
+                    (None, "sha-1") => raw.1.clone(),
+                    (Some("gunzip"), "sha-256") => unzipped.0.clone(),
+                    (Some("gunzip"), "sha-1") => unzipped.1.clone(),
+                    _ => None,
+                };
+                let outcome = match computed {
+                    None => Outcome::Unsupported,
+                    Some(actual) if actual == c.hex => Outcome::Verified,
+                    Some(actual) => Outcome::Mismatch { actual },
+                };
+                (c.clone(), outcome)
+            })
+            .collect();
+        Ok(PayloadCheck {
+            name: spec.name.clone(),
+            size,
+            size_matches: spec.size.map(|s| s == size),
+            checksums,
+        })
+    }
+}
+
+/// The SHA-256 and SHA-1 of a stream, each only when asked for.
+struct Hashes {
+    sha256: Option<Sha256>,
+    sha1: Option<Sha1>,
+}
+
+impl Hashes {
+    fn new(sha256: bool, sha1: bool) -> Hashes {
+        Hashes {
+            sha256: sha256.then(Sha256::new),
+            sha1: sha1.then(Sha1::new),
+        }
+    }
+
+    fn any(&self) -> bool {
+        self.sha256.is_some() || self.sha1.is_some()
+    }
+
+    fn update(&mut self, data: &[u8]) {
+        if let Some(h) = &mut self.sha256 {
+            h.update(data);
+        }
+        if let Some(h) = &mut self.sha1 {
+            h.update(data);
+        }
+    }
+
+    fn finish(self) -> (Option<String>, Option<String>) {
+        (
+            self.sha256.map(|h| hex::encode(h.finalize())),
+            self.sha1.map(|h| hex::encode(h.finalize())),
+        )
+    }
+}
+
+struct HashingReader<'a, R> {
+    inner: R,
+    hashes: &'a mut Hashes,
+}
+
+impl<R: Read> Read for HashingReader<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hashes.update(buf.get(..n).unwrap_or_default());
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::esxi::ar::tests::archive;
+    use std::io::{Cursor, Write};
+
+    pub(crate) fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    pub(crate) fn sha256(data: &[u8]) -> String {
+        hex::encode(Sha256::digest(data))
+    }
+
+    /// A descriptor for one payload with the given checksum lines.
+    pub(crate) fn descriptor(
+        name: &str,
+        version: &str,
+        payload: &str,
+        size: usize,
+        sums: &str,
+    ) -> String {
+        format!(
+            "<vib version=\"5.0\"><type>bootbank</type><name>{name}</name><version>{version}</version><vendor>TST</vendor><summary>test driver</summary><acceptance-level>community</acceptance-level><system-requires><softwarePlatform version=\"8.0\" locale=\"\" productLineID=\"embeddedEsx\"/></system-requires><payloads><payload name=\"{payload}\" type=\"vgz\" size=\"{size}\">{sums}</payload></payloads></vib>"
+        )
+    }
+
+    pub(crate) fn good_vib(gnu: bool) -> Vec<u8> {
+        let content = b"pretend vmtar content".repeat(100);
+        let gz = gzip(&content);
+        let sums = format!(
+            "<checksum checksum-type=\"sha-256\">{}</checksum><checksum checksum-type=\"sha-256\" verify-process=\"gunzip\">{}</checksum><checksum checksum-type=\"sha-1\" verify-process=\"gunzip\">{}</checksum>",
+            sha256(&gz),
+            sha256(&content),
+            hex::encode(Sha1::digest(&content))
+        );
+        let d = descriptor("net-test", "1.0-1", "net-test", gz.len(), &sums);
+        archive(
+            &[
+                ("descriptor.xml", d.as_bytes()),
+                ("sig.pkcs7", b""),
+                ("net-test", &gz),
+            ],
+            gnu,
+        )
+    }
+
+    #[test]
+    fn verifies_every_checksum_in_both_styles() {
+        for gnu in [false, true] {
+            let mut vib = Vib::from_reader("t.vib", Cursor::new(good_vib(gnu))).unwrap();
+            assert_eq!(vib.descriptor().id(), "TST_bootbank_net-test_1.0-1");
+            let checks = vib.verify_strict().unwrap();
+            assert_eq!(checks[0].checksums.len(), 3);
+            assert!(
+                checks[0]
+                    .checksums
+                    .iter()
+                    .all(|(_, o)| *o == Outcome::Verified)
+            );
+            vib.check_target(&EsxiVersion::parse("8.0.3-0.35.24280767").unwrap())
+                .unwrap();
+        }
+    }
+
+    #[test]
+    fn mismatch_is_refused_with_both_digests() {
+        let gz = gzip(b"payload");
+        let wrong = sha256(b"something else");
+        let sums = format!(
+            "<checksum checksum-type=\"sha-256\" verify-process=\"gunzip\">{wrong}</checksum>"
+        );
+        let d = descriptor("p", "1", "p", gz.len(), &sums);
+        let bytes = archive(&[("descriptor.xml", d.as_bytes()), ("p", &gz)], false);
+        let mut vib = Vib::from_reader("t.vib", Cursor::new(bytes)).unwrap();
+        let err = vib.verify_strict().unwrap_err().to_string();
+        assert!(
+            err.contains("t.vib") && err.contains("payload p") && err.contains("mismatch"),
+            "{err}"
+        );
+        assert!(
+            err.contains(&wrong) && err.contains(&sha256(b"payload")),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn corrupt_payload_is_refused() {
+        let mut bytes = good_vib(false);
+        let at = bytes.len() - 30;
+        bytes[at] ^= 0xff;
+        let mut vib = Vib::from_reader("t.vib", Cursor::new(bytes)).unwrap();
+        let err = vib.verify_strict().unwrap_err().to_string();
+        assert!(
+            err.contains("t.vib") && err.contains("net-test") && err.contains("corrupt"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn esxi8_needs_sha256_gunzip() {
+        let gz = gzip(b"x");
+        let sums = format!(
+            "<checksum checksum-type=\"sha-1\" verify-process=\"gunzip\">{}</checksum>",
+            hex::encode(Sha1::digest(b"x"))
+        );
+        let d = descriptor("old", "1", "old", gz.len(), &sums);
+        let bytes = archive(&[("descriptor.xml", d.as_bytes()), ("old", &gz)], false);
+        let mut vib = Vib::from_reader("old.vib", Cursor::new(bytes)).unwrap();
+        vib.verify_strict().unwrap();
+        vib.check_target(&EsxiVersion::parse("7.0.3-0.55.20328353").unwrap())
+            .unwrap();
+        let err = vib
+            .check_target(&EsxiVersion::parse("8.0.0-1.0.20513097").unwrap())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("sha-256") && err.contains("ESXi 8") && err.contains("old.vib"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn payload_without_verifiable_checksum_is_refused() {
+        let gz = gzip(b"x");
+        let d = descriptor(
+            "p",
+            "1",
+            "p",
+            gz.len(),
+            "<checksum checksum-type=\"md5\">00</checksum>",
+        );
+        let bytes = archive(&[("descriptor.xml", d.as_bytes()), ("p", &gz)], false);
+        let mut vib = Vib::from_reader("p.vib", Cursor::new(bytes)).unwrap();
+        assert!(matches!(
+            vib.verify_strict(),
+            Err(Error::Unverifiable { .. })
+        ));
+    }
+
+    #[test]
+    fn missing_member_and_bad_descriptor_are_errors() {
+        let d = descriptor("p", "1", "p", 1, "");
+        let bytes = archive(&[("descriptor.xml", d.as_bytes())], false);
+        assert!(Vib::from_reader("p.vib", Cursor::new(bytes)).is_err());
+        let bytes = archive(&[("descriptor.xml", b"<vib><name>x</name>")], false);
+        assert!(Vib::from_reader("p.vib", Cursor::new(bytes)).is_err());
+        let bytes = archive(&[("sig.pkcs7", b"")], false);
+        let e = Vib::from_reader("p.vib", Cursor::new(bytes))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("no descriptor.xml"), "{e}");
+    }
+}
