@@ -1,8 +1,13 @@
 //! `esxforge ks`.
 
-use clap::Subcommand;
+use std::path::PathBuf;
 
-use crate::report::{Global, Status};
+use anyhow::Context;
+use clap::Subcommand;
+use esxforge_kickstart::inventory::{EsxiVersion, Inventory, LoadError, Options};
+use esxforge_kickstart::render::{self, Renderer};
+
+use crate::report::{self, Global, Status};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -31,10 +36,72 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Status> {
 // ---- ks render
 
 #[derive(clap::Args)]
-struct RenderArgs {}
+struct RenderArgs {
+    /// The inventory file.
+    #[arg(short, long)]
+    inventory: PathBuf,
+    /// Where to write `<host>.ks.cfg` files (created if missing).
+    #[arg(short, long, default_value = "out")]
+    out: PathBuf,
+    /// Render only these hosts (repeatable); all hosts by default.
+    #[arg(long = "host", value_name = "NAME")]
+    hosts: Vec<String>,
+    /// Treat every host as this ESXi version (4.1 to 8.x), checked as such.
+    #[arg(long, value_name = "VER", value_parser = parse_esxi)]
+    esxi: Option<EsxiVersion>,
+    /// Templates replacing the built-in ones, by file name (ks.cfg.j2, firstboot.sh.j2, ...).
+    #[arg(long, value_name = "DIR")]
+    templates: Option<PathBuf>,
+}
 
-fn render(_args: RenderArgs, _global: &Global) -> anyhow::Result<Status> {
-    anyhow::bail!("`esxforge ks render` is not implemented yet")
+fn parse_esxi(s: &str) -> Result<EsxiVersion, String> {
+    s.parse().map_err(|e| format!("{s:?} {e}"))
+}
+
+/// Load an inventory for a command that needs it whole: its problems are input errors.
+pub fn load_inventory(path: &std::path::Path, options: &Options) -> anyhow::Result<Inventory> {
+    match Inventory::load_with(path, options) {
+        Ok(inv) => Ok(inv),
+        Err(LoadError::Invalid { path, problems }) => {
+            let file = path.display();
+            for p in problems
+                .iter()
+                .filter(|p| p.severity == esxforge_kickstart::inventory::Severity::Error)
+            {
+                match p.line {
+                    Some(line) => eprintln!("{file}:{line}: {p}"),
+                    None => eprintln!("{file}: {p}"),
+                }
+            }
+            anyhow::bail!(
+                "{file}: the inventory has errors (listed above; `esxforge inventory check {file}` shows warnings too)"
+            )
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn render(args: RenderArgs, global: &Global) -> anyhow::Result<Status> {
+    let options = Options { esxi: args.esxi };
+    let inventory = load_inventory(&args.inventory, &options)?;
+    let hosts = inventory.select(&args.hosts)?;
+    let renderer = match &args.templates {
+        Some(dir) => Renderer::with_templates(dir)?,
+        None => Renderer::new(),
+    };
+    let bar = report::progress(global, hosts.len() as u64, "rendering");
+    let written = render::write_all(&renderer, &inventory, &hosts, &args.out, &|| bar.inc(1))
+        .with_context(|| format!("rendering into {}", args.out.display()))?;
+    bar.finish_and_clear();
+    if !global.quiet {
+        eprintln!(
+            "wrote {} kickstart{} to {}",
+            written.len(),
+            if written.len() == 1 { "" } else { "s" },
+            args.out.display()
+        );
+    }
+    Ok(Status::Clean)
 }
 
 // ---- ks lint
@@ -121,8 +188,52 @@ fn lint(args: LintArgs, _global: &Global) -> anyhow::Result<Status> {
 // ---- ks serve
 
 #[derive(clap::Args)]
-struct ServeArgs {}
+struct ServeArgs {
+    /// The inventory file.
+    #[arg(short, long)]
+    inventory: PathBuf,
+    /// Address and port to listen on, e.g. 0.0.0.0:8080 (port 0: any free port).
+    #[arg(long, value_name = "ADDR", default_value = "0.0.0.0:8080")]
+    listen: String,
+    /// Treat every host as this ESXi version (4.1 to 8.x), checked as such.
+    #[arg(long, value_name = "VER", value_parser = parse_esxi)]
+    esxi: Option<EsxiVersion>,
+    /// Templates replacing the built-in ones, by file name.
+    #[arg(long, value_name = "DIR")]
+    templates: Option<PathBuf>,
+}
 
-fn serve(_args: ServeArgs, _global: &Global) -> anyhow::Result<Status> {
-    anyhow::bail!("`esxforge ks serve` is not implemented yet")
+fn serve(args: ServeArgs, global: &Global) -> anyhow::Result<Status> {
+    use std::io::Write;
+
+    use esxforge_kickstart::serve::{Kickstarts, Server};
+
+    let inventory = load_inventory(&args.inventory, &Options { esxi: args.esxi })?;
+    let renderer = match &args.templates {
+        Some(dir) => Renderer::with_templates(dir)?,
+        None => Renderer::new(),
+    };
+    let kickstarts = Kickstarts::render(&renderer, &inventory)?;
+    let count = kickstarts.len();
+    let server = Server::bind(&args.listen, kickstarts)?;
+    let addr = server
+        .local_addr()
+        .map_or_else(|| args.listen.clone(), |a| a.to_string());
+    // On stdout, so that a script (or a test) can read the port it was given.
+    println!("serving {count} kickstarts on http://{addr}/ks/{{host/NAME,mac/MAC,ip/IP,self}}");
+    std::io::stdout().flush()?;
+    let quiet = global.quiet;
+    server.run(|s| {
+        if quiet {
+            return;
+        }
+        let peer = s
+            .peer
+            .map_or_else(|| "-".to_string(), |p| p.ip().to_string());
+        match &s.host {
+            Some(host) => eprintln!("{peer} {} {} {} -> {host}", s.method, s.url, s.status),
+            None => eprintln!("{peer} {} {} {}", s.method, s.url, s.status),
+        }
+    });
+    Ok(Status::Clean)
 }

@@ -62,16 +62,15 @@ pub enum BackupError {
     },
     #[error("{what}: not a valid configuration bundle: {reason}")]
     InvalidBundle { what: String, reason: String },
+    /// `bundle_is` / `host_is`: `host <uuid> build <build>`.
     #[error(
-        "{bundle} is from host {bundle_uuid} build {bundle_build}, but the host is {host_uuid} build {host_build}: \
-         restoring it would apply another host's or another build's configuration (pass --force if you mean it)"
+        "{bundle} is from {bundle_is}, but the host is {host_is}: restoring it would apply another \
+         host's or another build's configuration (pass --force if you mean it)"
     )]
     Mismatched {
         bundle: String,
-        bundle_uuid: String,
-        bundle_build: String,
-        host_uuid: String,
-        host_build: String,
+        bundle_is: String,
+        host_is: String,
     },
     #[error(
         "{target}: the host is not in maintenance mode; restore reboots it at once. Evacuate its VMs and enter \
@@ -86,15 +85,11 @@ pub enum BackupError {
         seconds: u64,
         last: String,
     },
-    #[error(
-        "{target}: came back as host {uuid} build {build}, not the bundle's {want_uuid} build {want_build}"
-    )]
+    #[error("{target}: came back as {found}, not {wanted}")]
     NotRestored {
         target: String,
-        uuid: String,
-        build: String,
-        want_uuid: String,
-        want_build: String,
+        found: String,
+        wanted: String,
     },
 }
 
@@ -580,12 +575,15 @@ pub fn restore(
     let build_ok = bundle_build.as_deref() == Some(host.version.build.as_str());
     let matches = uuid_ok && build_ok;
     if !matches && !options.force {
+        let unknown = || "(unknown)".to_string();
         return Err(BackupError::Mismatched {
             bundle: shown,
-            bundle_uuid: bundle_uuid.unwrap_or_else(|| "(unknown)".to_string()),
-            bundle_build: bundle_build.unwrap_or_else(|| "(unknown)".to_string()),
-            host_uuid: host.uuid,
-            host_build: host.version.build,
+            bundle_is: format!(
+                "host {} build {}",
+                bundle_uuid.unwrap_or_else(unknown),
+                bundle_build.unwrap_or_else(unknown)
+            ),
+            host_is: format!("host {} build {}", host.uuid, host.version.build),
         });
     }
     let mut entered_maintenance = false;
@@ -607,8 +605,14 @@ pub fn restore(
         source,
     })?;
     transport.upload(&mut file, inspected.size, REMOTE_BUNDLE)?;
+    // The boot time tells a host that has rebooted from one whose reboot has not begun yet.
+    let booted = boot_time(transport.as_ref());
     progress(Step::Message("restore_config"));
-    let command = format!("vim-cmd hostsvc/firmware/restore_config {REMOTE_BUNDLE}");
+    // `1` forces past the host's own UUID/build check; only when the user forced ours too.
+    let command = format!(
+        "vim-cmd hostsvc/firmware/restore_config {}{REMOTE_BUNDLE}",
+        if options.force { "1 " } else { "" }
+    );
     match transport.exec(&command) {
         // The host reboots at once: a dropped session here is the expected outcome.
         Err(_) => {}
@@ -628,7 +632,13 @@ pub fn restore(
     drop(transport);
     progress(Step::Message("wait for reboot"));
     let started = Instant::now();
-    let (back, after) = wait_for_host(endpoint, connector, options.reboot_timeout, started)?;
+    let (back, after) = wait_for_host(
+        endpoint,
+        connector,
+        options.reboot_timeout,
+        started,
+        booted.as_deref(),
+    )?;
     progress(Step::Message("verify"));
     let now = collect::identity(back.as_ref())?;
     let want_uuid = if options.force {
@@ -640,10 +650,8 @@ pub fn restore(
     if !now.uuid.eq_ignore_ascii_case(&want_uuid) || now.version.build != want_build {
         return Err(BackupError::NotRestored {
             target: back.describe(),
-            uuid: now.uuid,
-            build: now.version.build,
-            want_uuid,
-            want_build,
+            found: format!("host {} build {}", now.uuid, now.version.build),
+            wanted: format!("host {want_uuid} build {want_build}"),
         });
     }
     Ok(RestoreReport {
@@ -663,22 +671,40 @@ fn sidecar_manifest(bundle: &Path) -> Option<BundleManifest> {
     serde_json::from_str(&text).ok()
 }
 
-/// Reconnects until the host answers or the timeout passes.
+/// `bootTime` of `vim-cmd hostsvc/runtimeinfo`, when the host reports it.
+fn boot_time(transport: &dyn Transport) -> Option<String> {
+    let out = transport
+        .exec("vim-cmd hostsvc/runtimeinfo")
+        .ok()
+        .filter(|o| o.success())?;
+    let info = crate::parse::vmodl::parse(&out.stdout_text()).ok()?;
+    info.get("bootTime")
+        .and_then(crate::parse::vmodl::Vmodl::as_str)
+        .map(str::to_string)
+}
+
+/// Reconnects until the host answers after its reboot (a new boot time, when it reports one)
+/// or the timeout passes.
 fn wait_for_host(
     endpoint: &Endpoint,
     connector: &dyn Connector,
     timeout: Duration,
     started: Instant,
+    booted: Option<&str>,
 ) -> Result<(Box<dyn Transport>, Duration), BackupError> {
     let mut last = String::from("never answered");
-    // Give the reboot a moment to take the old sshd down before the first try.
-    std::thread::sleep(Duration::from_millis(500));
     while started.elapsed() < timeout {
+        std::thread::sleep(Duration::from_millis(500));
         match connector.connect(endpoint) {
-            Ok(t) => return Ok((t, started.elapsed())),
+            Ok(t) => {
+                let now = boot_time(t.as_ref());
+                if booted.is_none() || now.as_deref() != booted {
+                    return Ok((t, started.elapsed()));
+                }
+                last = "still up from before the reboot".to_string();
+            }
             Err(e) => last = e.to_string(),
         }
-        std::thread::sleep(Duration::from_secs(1));
     }
     Err(BackupError::NotBack {
         target: endpoint.to_string(),

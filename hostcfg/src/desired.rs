@@ -8,6 +8,8 @@
 //!
 //! [`HostFacts`]: crate::facts::HostFacts
 
+use esxforge_kickstart::inventory;
+
 use crate::facts::Teaming;
 
 /// The managed configuration of one host.
@@ -71,8 +73,89 @@ pub struct DesiredIscsi {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DesiredSyslog {
-    /// `/vmfs/volumes/<datastore>/<dir>` or `[]` default; empty: unmanaged.
-    pub logdir: String,
-    pub logdir_unique: bool,
+    /// `/vmfs/volumes/<datastore>/<dir>`, always with a per-host subfolder (`--logdir-unique`);
+    /// `None` leaves the host's log directory alone.
+    pub logdir: Option<String>,
+    /// Remote log hosts (`udp://host:514`), in order.
     pub loghosts: Vec<String>,
+}
+
+/// The desired state of an inventory host, as its kickstart's `%firstboot` would configure it
+/// (the management vmknic is the installer's and is left alone).
+pub fn from_inventory(host: &inventory::Host) -> DesiredState {
+    let names =
+        |v: &[inventory::Vmnic]| v.iter().map(|n| n.as_str().to_string()).collect::<Vec<_>>();
+    DesiredState {
+        fqdn: Some(host.network.fqdn.as_str().to_string()),
+        dns_servers: host.dns.servers.iter().map(ToString::to_string).collect(),
+        dns_search: host
+            .dns
+            .search
+            .iter()
+            .map(|d| d.as_str().to_string())
+            .collect(),
+        ntp: host.ntp.clone(),
+        vswitches: host
+            .vswitches
+            .iter()
+            .map(|v| DesiredVSwitch {
+                name: v.name.as_str().to_string(),
+                uplinks: names(&v.uplinks),
+                mtu: u32::from(v.mtu.bytes()),
+                teaming: Teaming {
+                    load_balancing: v.teaming.policy.esxcli().to_string(),
+                    active: names(&v.teaming.active),
+                    standby: names(&v.teaming.standby),
+                },
+            })
+            .collect(),
+        portgroups: host
+            .portgroups
+            .iter()
+            .map(|p| DesiredPortGroup {
+                name: p.name.as_str().to_string(),
+                vswitch: p.vswitch.as_str().to_string(),
+                vlan: p.vlan.id(),
+                failover: p
+                    .failover
+                    .as_ref()
+                    .map(|f| (names(&f.active), names(&f.standby))),
+            })
+            .collect(),
+        vmknics: host
+            .vmkernel
+            .iter()
+            .map(|k| DesiredVmknic {
+                name: k.name.as_str().to_string(),
+                portgroup: k.portgroup.as_str().to_string(),
+                ipv4: k
+                    .address
+                    .as_ref()
+                    .map(|c| (c.ip.to_string(), c.netmask().to_string())),
+                mtu: k.mtu.map(|m| u32::from(m.bytes())),
+                tags: k.services.iter().map(|s| s.tag().to_string()).collect(),
+            })
+            .collect(),
+        iscsi: host.iscsi.as_ref().map(|i| DesiredIscsi {
+            bind: i.bind.iter().map(|k| k.as_str().to_string()).collect(),
+            send_targets: i
+                .targets
+                .iter()
+                .map(|t| format!("{}:{}", t.address, t.port))
+                .collect(),
+        }),
+        syslog: host.syslog.as_ref().map(|s| DesiredSyslog {
+            logdir: s
+                .datastore
+                .as_ref()
+                .map(|ds| format!("/vmfs/volumes/{ds}/{}", s.dir)),
+            loghosts: s.remote.clone(),
+        }),
+        ssh: host.ssh,
+        shell: host.shell,
+        datastore_rename: host
+            .datastore
+            .as_ref()
+            .map(|d| (d.from.as_str().to_string(), d.to.as_str().to_string())),
+    }
 }

@@ -197,12 +197,20 @@ pub fn plan(facts: &HostFacts, desired: &DesiredState) -> Result<Plan, PlanError
         if let Some(mtu) = k.mtu {
             add.push_str(&format!(" -m {mtu}"));
         }
+        // A vmknic moves to another port group by being recreated there; its address, MTU
+        // and tags are then set afresh.
+        let mut commands = Vec::new();
+        if have.is_some_and(|h| h.portgroup != k.portgroup) {
+            commands.push(format!("esxcli network ip interface remove -i {i}"));
+        }
+        commands.push(add);
         p.check(
             format!("vmknic {}", k.name),
             have.map_or("(absent)".into(), |h| format!("on {}", h.portgroup)),
             format!("on {}", k.portgroup),
-            vec![add],
+            commands,
         );
+        let have = have.filter(|h| h.portgroup == k.portgroup);
         let (want_ip, cmd) = match &k.ipv4 {
             Some((ip, mask)) => (
                 format!("{ip}/{mask}"),
@@ -262,32 +270,40 @@ pub fn plan(facts: &HostFacts, desired: &DesiredState) -> Result<Plan, PlanError
         iscsi(&mut p, facts, want);
     }
     if let Some(s) = &desired.syslog {
-        let show = |dir: &str, unique: bool, hosts: &[String]| {
-            format!("logdir {dir:?} unique {unique} loghosts {}", list(hosts))
-        };
-        let mut set = format!(
-            "esxcli system syslog config set --logdir={} --logdir-unique={}",
-            quote(&s.logdir),
-            s.logdir_unique
-        );
+        let mut cmds = Vec::new();
+        let mut set = "esxcli system syslog config set".to_string();
+        if let Some(dir) = &s.logdir {
+            cmds.push(format!("mkdir -p {}", quote(dir)));
+            set.push_str(&format!(" --logdir={} --logdir-unique=true", quote(dir)));
+            p.check(
+                "syslog logdir".into(),
+                format!(
+                    "{} (unique {})",
+                    facts.syslog.logdir, facts.syslog.logdir_unique
+                ),
+                format!("{dir} (unique true)"),
+                Vec::new(),
+            );
+        }
         set.push_str(&format!(" --loghost={}", quote(&s.loghosts.join(","))));
-        let mut cmds = vec![set, "esxcli system syslog reload".to_string()];
+        p.check(
+            "syslog loghosts".into(),
+            list(&facts.syslog.loghosts),
+            list(&s.loghosts),
+            Vec::new(),
+        );
+        // One esxcli call sets both; it runs once, attached to whichever item changed first.
+        cmds.push(set);
         if !s.loghosts.is_empty() {
             cmds.push(
                 "esxcli network firewall ruleset set --ruleset-id=syslog --enabled=true".into(),
             );
             cmds.push("esxcli network firewall refresh".into());
         }
-        p.check(
-            "syslog".into(),
-            show(
-                &facts.syslog.logdir,
-                facts.syslog.logdir_unique,
-                &facts.syslog.loghosts,
-            ),
-            show(&s.logdir, s.logdir_unique, &s.loghosts),
-            cmds,
-        );
+        cmds.push("esxcli system syslog reload".to_string());
+        if let Some(first) = p.steps.iter_mut().find(|st| st.item.starts_with("syslog ")) {
+            first.commands = cmds;
+        }
     }
     for (wanted, key, label, enable, start) in [
         (
@@ -328,23 +344,20 @@ pub fn plan(facts: &HostFacts, desired: &DesiredState) -> Result<Plan, PlanError
     }
     if let Some((from, to)) = &desired.datastore_rename {
         let has = |n: &str| facts.datastores.iter().any(|d| d.name == n);
-        let before = if has(to) {
-            to.clone()
-        } else if has(from) {
-            from.clone()
-        } else {
-            format!("(neither {from} nor {to})")
-        };
-        p.check(
-            "datastore name".into(),
-            before,
-            to.clone(),
-            vec![format!(
-                "vim-cmd hostsvc/datastore/rename {} {}",
-                quote(from),
-                quote(to)
-            )],
-        );
+        // A host without the installer's datastore (installed elsewhere, or renamed by hand to
+        // something else) has nothing to rename: the item is not this host's.
+        if has(from) || has(to) {
+            p.check(
+                "datastore name".into(),
+                if has(to) { to.clone() } else { from.clone() },
+                to.clone(),
+                vec![format!(
+                    "vim-cmd hostsvc/datastore/rename {} {}",
+                    quote(from),
+                    quote(to)
+                )],
+            );
+        }
     }
     Ok(p)
 }
@@ -366,7 +379,7 @@ fn ntp_commands(version: &str, servers: &[String]) -> Vec<String> {
     conf.push_str("driftfile /etc/ntp.drift\n");
     vec![
         format!("printf %s {} > /etc/ntp.conf", quote(&conf)),
-        "/sbin/chkconfig ntpd on".to_string(),
+        "chkconfig ntpd on".to_string(),
         "/etc/init.d/ntpd restart".to_string(),
     ]
 }

@@ -2,5 +2,8 @@
 //! and a linter that reads any kickstart exactly as the ESXi installer does.
 
 pub mod cluster;
+pub mod inventory;
 pub mod lint;
 pub mod parse;
+pub mod render;
+pub mod serve;
