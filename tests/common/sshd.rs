@@ -693,43 +693,25 @@ fn write_config(
     fs::write(run_dir.join("sshd_config"), config)
 }
 
-/// `unshare -m` → mounts → `chroot <merged> sshd -D -e`: the spawned child *is* sshd.
+/// `esxsim boot`: a private mount namespace, an overlay of `/` as the host's root, then
+/// `exec sshd -D -e` in it, so the spawned child *is* sshd.
 fn spawn(d: &Path, run_dir: &Path, bin: &Path, keys: &Path) -> io::Result<Child> {
-    let merged = d.join("merged");
-    let q = |p: &Path| format!("'{}'", p.display().to_string().replace('\'', "'\\''"));
+    use std::os::unix::process::CommandExt;
+    // Paths that must be the real ones inside: the run directory (state, config, sshd.pid), the
+    // simulator binary and the shared keys.
     let bin_dir = bin.parent().unwrap_or(Path::new("/"));
-    // Paths that must be the real ones inside: the run directory (state, config, keys), the
-    // simulator binary and the shared keys. Kernel filesystems and /run come recursively.
-    let mut script = format!(
-        "set -e\nmount -t overlay overlay -o lowerdir=/,upperdir={upper},workdir={work} {m}\n",
-        upper = q(&d.join("upper")),
-        work = q(&d.join("work")),
-        m = q(&merged),
-    );
-    for fs in ["/proc", "/sys", "/dev", "/run"] {
-        script.push_str(&format!("mount --rbind {fs} {m}{fs}\n", m = q(&merged)));
-    }
-    for p in [run_dir, bin_dir, keys] {
-        let inside = merged.join(p.strip_prefix("/").unwrap_or(p));
-        script.push_str(&format!(
-            "mkdir -p {i}\nmount --bind {p} {i}\n",
-            i = q(&inside),
-            p = q(p)
-        ));
-    }
-    script.push_str(&format!(
-        "exec chroot {m} /usr/sbin/sshd -D -e -f {cfg}\n",
-        m = q(&merged),
-        cfg = q(&run_dir.join("sshd_config"))
-    ));
     let log = fs::File::create(run_dir.join("sshd.log"))?;
-    Command::new("unshare")
-        .args(["-m", "--propagation", "private", "sh", "-c", &script])
+    Command::new(bin)
+        .arg0("esxsim")
+        .arg("boot")
+        .args([d.join("merged"), d.join("upper"), d.join("work")])
+        .arg(run_dir.join("sshd_config"))
+        .args([run_dir, bin_dir, keys])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(log)
         .spawn()
-        .map_err(|e| err(format!("unshare: {e}")))
+        .map_err(|e| err(format!("esxsim boot: {e}")))
 }
 
 fn all_pids() -> Vec<u32> {
