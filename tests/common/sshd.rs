@@ -7,10 +7,15 @@
 //! [`Fleet::start`] starts many in parallel. Dropping a host kills its sshd and everything it
 //! started, and waits for them (no zombies, nothing left running).
 //!
-//! Each host runs in a private mount namespace over an overlay of `/`: the host gets its own
-//! `/etc/passwd` and `/etc/shadow` (root's shell is `/bin/sh`, as on ESXi, which also keeps
-//! logins fast), `/etc/ntp.conf`, `/scratch` and `/tmp`, and nothing it writes reaches the
-//! machine. Paths the host sees map to [`SimHost::host_path`] outside.
+//! Each host runs in a private mount namespace over an overlay of `/` (`esxsim boot`): the host
+//! gets its own `/etc/passwd` and `/etc/shadow` (root's shell is `/bin/sh`, as on ESXi, which
+//! also keeps logins fast), `/etc/ntp.conf`, `/scratch` and `/tmp`, and nothing it writes
+//! reaches the machine. Paths the host sees map to [`SimHost::host_path`] outside. This needs
+//! root and an overlay-capable filesystem under the temp directory (not overlayfs itself).
+//!
+//! Keys are made once into `target/esxsim-fixture/keys` and shared: the user's ed25519 and
+//! PEM RSA keys, an RSA host key and a pool of ECDSA host keys handed out in turn. The simulator
+//! binary is built on first use when missing or older than its sources ([`esxsim_binary`]).
 //!
 //! ```ignore
 //! let host = SimHost::start(SimOptions::default())?;
