@@ -188,8 +188,52 @@ fn lint(args: LintArgs, _global: &Global) -> anyhow::Result<Status> {
 // ---- ks serve
 
 #[derive(clap::Args)]
-struct ServeArgs {}
+struct ServeArgs {
+    /// The inventory file.
+    #[arg(short, long)]
+    inventory: PathBuf,
+    /// Address and port to listen on, e.g. 0.0.0.0:8080 (port 0: any free port).
+    #[arg(long, value_name = "ADDR", default_value = "0.0.0.0:8080")]
+    listen: String,
+    /// Treat every host as this ESXi version (4.1 to 8.x), checked as such.
+    #[arg(long, value_name = "VER", value_parser = parse_esxi)]
+    esxi: Option<EsxiVersion>,
+    /// Templates replacing the built-in ones, by file name.
+    #[arg(long, value_name = "DIR")]
+    templates: Option<PathBuf>,
+}
 
-fn serve(_args: ServeArgs, _global: &Global) -> anyhow::Result<Status> {
-    anyhow::bail!("`esxforge ks serve` is not implemented yet")
+fn serve(args: ServeArgs, global: &Global) -> anyhow::Result<Status> {
+    use std::io::Write;
+
+    use esxforge_kickstart::serve::{Kickstarts, Server};
+
+    let inventory = load_inventory(&args.inventory, &Options { esxi: args.esxi })?;
+    let renderer = match &args.templates {
+        Some(dir) => Renderer::with_templates(dir)?,
+        None => Renderer::new(),
+    };
+    let kickstarts = Kickstarts::render(&renderer, &inventory)?;
+    let count = kickstarts.len();
+    let server = Server::bind(&args.listen, kickstarts)?;
+    let addr = server
+        .local_addr()
+        .map_or_else(|| args.listen.clone(), |a| a.to_string());
+    // On stdout, so that a script (or a test) can read the port it was given.
+    println!("serving {count} kickstarts on http://{addr}/ks/{{host/NAME,mac/MAC,ip/IP,self}}");
+    std::io::stdout().flush()?;
+    let quiet = global.quiet;
+    server.run(|s| {
+        if quiet {
+            return;
+        }
+        let peer = s
+            .peer
+            .map_or_else(|| "-".to_string(), |p| p.ip().to_string());
+        match &s.host {
+            Some(host) => eprintln!("{peer} {} {} {} -> {host}", s.method, s.url, s.status),
+            None => eprintln!("{peer} {} {} {}", s.method, s.url, s.status),
+        }
+    });
+    Ok(Status::Clean)
 }

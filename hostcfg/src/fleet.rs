@@ -181,7 +181,7 @@ impl Shard {
         sorted
             .into_iter()
             .enumerate()
-            .filter(|(i, _)| i % self.count == self.index)
+            .filter(|(i, _)| i.checked_rem(self.count) == Some(self.index))
             .map(|(_, t)| t.clone())
             .collect()
     }

@@ -197,12 +197,20 @@ pub fn plan(facts: &HostFacts, desired: &DesiredState) -> Result<Plan, PlanError
         if let Some(mtu) = k.mtu {
             add.push_str(&format!(" -m {mtu}"));
         }
+        // A vmknic moves to another port group by being recreated there; its address, MTU
+        // and tags are then set afresh.
+        let mut commands = Vec::new();
+        if have.is_some_and(|h| h.portgroup != k.portgroup) {
+            commands.push(format!("esxcli network ip interface remove -i {i}"));
+        }
+        commands.push(add);
         p.check(
             format!("vmknic {}", k.name),
             have.map_or("(absent)".into(), |h| format!("on {}", h.portgroup)),
             format!("on {}", k.portgroup),
-            vec![add],
+            commands,
         );
+        let have = have.filter(|h| h.portgroup == k.portgroup);
         let (want_ip, cmd) = match &k.ipv4 {
             Some((ip, mask)) => (
                 format!("{ip}/{mask}"),

@@ -4,4 +4,5 @@
 pub mod esxi;
 pub mod iso9660;
 pub mod reader;
+pub mod remaster;
 pub mod writer;

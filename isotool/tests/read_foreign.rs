@@ -258,27 +258,6 @@ fn joliet_names_from_both_tools() {
     }
 }
 
-/// `(platform, bootable, emulation, load segment, system type, load size, LBA)` per entry, from
-/// `xorriso -report_el_torito plain`.
-fn xorriso_boot_entries(iso: &Path) -> Vec<(String, bool, String, u16, u8, u16, u32)> {
-    common::el_torito_report(iso)
-        .lines()
-        .filter_map(|l| l.strip_prefix("El Torito boot img :"))
-        .map(|l| {
-            let f: Vec<&str> = l.split_whitespace().collect();
-            (
-                f[1].to_string(),
-                f[2] == "y",
-                f[3].to_string(),
-                u16::from_str_radix(f[4].trim_start_matches("0x"), 16).unwrap(),
-                u8::from_str_radix(f[5].trim_start_matches("0x"), 16).unwrap(),
-                f[6].parse().unwrap(),
-                f[7].parse().unwrap(),
-            )
-        })
-        .collect()
-}
-
 #[test]
 fn el_torito_bios_and_uefi_entries_match_xorriso_report() {
     for program in ["xorriso", "genisoimage"] {
@@ -306,7 +285,7 @@ fn el_torito_bios_and_uefi_entries_match_xorriso_report() {
         let iso = dir.path().join(format!("{program}.iso"));
         let mut image = Image::open(file).unwrap();
         let catalog = image.boot_catalog().unwrap().expect("a boot catalog");
-        let theirs = xorriso_boot_entries(&iso);
+        let theirs = common::xorriso_boot_entries(&iso);
         assert_eq!(catalog.entries.len(), 2, "{program}");
         assert_eq!(theirs.len(), 2);
         for (ours, theirs) in catalog.entries.iter().zip(&theirs) {

@@ -6,3 +6,4 @@ pub mod inventory;
 pub mod lint;
 pub mod parse;
 pub mod render;
+pub mod serve;

@@ -320,6 +320,10 @@ pub struct ModernSpec {
     pub uefi_probes: Vec<String>,
     /// Build the UEFI El Torito image with the GRUB probe (else a bare FAT image).
     pub uefi: bool,
+    /// `(from, to)`: text replaced in `/EFI/BOOT/BOOT.CFG` only (to make the two disagree).
+    pub efi_boot_cfg_edit: Option<(String, String)>,
+    /// Extra files `(path, bytes)` in the tree (uppercase primary names; `-l` allows 31 chars).
+    pub extra_files: Vec<(String, Vec<u8>)>,
 }
 
 impl Default for ModernSpec {
@@ -330,6 +334,8 @@ impl Default for ModernSpec {
             bulk_bytes: 0,
             uefi_probes: Vec::new(),
             uefi: true,
+            efi_boot_cfg_edit: None,
+            extra_files: Vec::new(),
         }
     }
 }
@@ -489,7 +495,16 @@ pub fn modern_iso(dir: &Path, spec: &ModernSpec) -> PathBuf {
         spec.build
     );
     put("boot.cfg", boot_cfg.as_bytes());
-    std::fs::write(tree.join("EFI/BOOT/BOOT.CFG"), &boot_cfg).unwrap();
+    let efi_cfg = match &spec.efi_boot_cfg_edit {
+        Some((from, to)) => boot_cfg.replace(from.as_str(), to),
+        None => boot_cfg.clone(),
+    };
+    std::fs::write(tree.join("EFI/BOOT/BOOT.CFG"), efi_cfg).unwrap();
+    for (path, data) in &spec.extra_files {
+        let p = tree.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, data).unwrap();
+    }
     std::fs::write(
         tree.join("UPGRADE/METADATA.XML"),
         format!("<metadata><build>{}</build></metadata>\n", spec.build),
@@ -720,4 +735,35 @@ pub fn xorriso_extract(iso: &Path, path: &str) -> Vec<u8> {
         .args(["-extract", path])
         .arg(&out));
     std::fs::read(&out).unwrap()
+}
+
+/// A file's bytes as the `iso9660` crate (an independent reader of the primary tree) reads them.
+pub fn iso9660_read(iso: &Path, path: &str) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let fs = iso9660::ISO9660::new(std::fs::File::open(iso).unwrap())
+        .expect("iso9660 crate opens the image");
+    match fs.open(path).expect("iso9660 crate reads the tree")? {
+        iso9660::DirectoryEntry::File(f) => {
+            let mut out = Vec::new();
+            f.read().read_to_end(&mut out).unwrap();
+            Some(out)
+        }
+        _ => None,
+    }
+}
+
+/// Every file of a folder (name → bytes), to show a failed run changed nothing.
+pub fn snapshot(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            let data = if e.path().is_file() {
+                std::fs::read(e.path()).unwrap()
+            } else {
+                Vec::new()
+            };
+            (e.file_name().to_string_lossy().into_owned(), data)
+        })
+        .collect()
 }

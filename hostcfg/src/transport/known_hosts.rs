@@ -76,7 +76,7 @@ pub fn key_type_name(kind: HostKeyType) -> &'static str {
     }
 }
 
-/// The host-key algorithms to offer for the key types recorded for this host, best first, or
+/// The host-key algorithms to offer, those of the key types recorded for this host first, or
 /// `None` to keep libssh2's default order (nothing recorded, or the policy is `Insecure`).
 pub fn hostkey_preference(
     session: &Session,
@@ -107,6 +107,16 @@ pub fn hostkey_preference(
     }
     if algorithms.is_empty() {
         return Ok(None);
+    }
+    // The rest after them: a host that no longer has the recorded key type still completes the
+    // handshake, and `verify` then reports its key as changed instead of a bare handshake error.
+    for name in session
+        .supported_algs(ssh2::MethodType::HostKey)
+        .unwrap_or_default()
+    {
+        if !algorithms.contains(&name) {
+            algorithms.push(name);
+        }
     }
     Ok(Some(algorithms.join(",")))
 }
@@ -282,7 +292,12 @@ mod tests {
         let session = Session::new().unwrap();
         let policy = HostKeyPolicy::Strict(file);
         let pref = hostkey_preference(&session, &policy, "127.0.0.1", 2222).unwrap();
-        assert_eq!(pref.as_deref(), Some("rsa-sha2-512,rsa-sha2-256,ssh-rsa"));
+        let pref = pref.unwrap();
+        assert!(
+            pref.starts_with("rsa-sha2-512,rsa-sha2-256,ssh-rsa,"),
+            "{pref}"
+        );
+        assert!(pref.contains("ssh-ed25519"), "other types follow: {pref}");
         let none = hostkey_preference(&session, &policy, "127.0.0.9", 2222).unwrap();
         assert_eq!(none, None);
         assert_eq!(

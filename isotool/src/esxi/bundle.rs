@@ -53,7 +53,14 @@ pub struct BundleVib {
 /// A VIB copied out of a bundle into a temporary file (removed when this is dropped).
 pub struct ExtractedVib {
     pub vib: Vib<BufReader<File>>,
-    _file: tempfile::NamedTempFile,
+    file: tempfile::NamedTempFile,
+}
+
+impl ExtractedVib {
+    /// The temporary `.vib` file.
+    pub fn path(&self) -> &Path {
+        self.file.path()
+    }
 }
 
 impl Bundle {
@@ -174,7 +181,7 @@ impl Bundle {
         tmp.flush().map_err(io_err)?;
         let reopened = tmp.reopen().map_err(io_err)?;
         let vib = Vib::from_reader(&label, BufReader::new(reopened))?;
-        Ok(ExtractedVib { vib, _file: tmp })
+        Ok(ExtractedVib { vib, file: tmp })
     }
 }
 

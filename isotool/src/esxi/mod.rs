@@ -9,15 +9,19 @@
 //!
 //! One module per structure: [`bootcfg`] (BOOT.CFG), [`isolinux`] (ISOLINUX.CFG), [`imgdb`]
 //! (IMGDB.TGZ), [`vib`] (VIB archives, descriptors, checksums), [`bundle`] (offline bundles),
-//! [`legacy`] (4.1 media), [`media`] (layout and version detection).
+//! [`legacy`] (4.1 media), [`media`] (layout and version detection), [`check`] (what `iso verify`
+//! checks), [`sidecar`] (`.sha256`/`.md5` files, digests computed while writing).
+//! [`crate::remaster`] puts them together.
 
 pub mod ar;
 pub mod bootcfg;
 pub mod bundle;
+pub mod check;
 pub mod imgdb;
 pub mod isolinux;
 pub mod legacy;
 pub mod media;
+pub mod sidecar;
 pub mod vib;
 mod xml;
 
@@ -63,4 +67,15 @@ pub enum Error {
         "{file}: member {member:?} escapes the bundle (absolute path or `..`); refusing the bundle"
     )]
     EscapingPath { file: String, member: String },
+    /// The image is not an ESXi installer (neither layout recognised).
+    #[error(
+        "{file}: not an ESXi installer image: no /BOOT.CFG with /IMGDB.TGZ (ESXi 5.0 and later) and no imagedd.bz2 (ESXi 4.x)"
+    )]
+    NotEsxi { file: String },
+    /// A built image failed its own verification; it was not put in place.
+    #[error("{file}: the new image failed verification, so it was not written: {}", problems.join("; "))]
+    Verification { file: String, problems: Vec<String> },
+    /// The ISO image itself could not be read or written.
+    #[error(transparent)]
+    Iso(#[from] crate::iso9660::Error),
 }

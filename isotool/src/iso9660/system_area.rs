@@ -273,16 +273,20 @@ impl SystemArea {
                 if first < SYSTEM_AREA_SECTORS && last + END_SLACK_SECTORS >= old_last_usable {
                     // Keep the distance to the last usable sector.
                     let gap = old_last_usable.saturating_sub(last);
-                    Some((first, new_last_usable.saturating_sub(gap) + 1 - first))
+                    Some((
+                        first,
+                        (new_last_usable.saturating_sub(gap) + 1).saturating_sub(first),
+                    ))
                 } else {
                     plan.file(first, len)
                 };
             match mapped {
                 Some((f, l)) if (f, l) == (first, len) => {}
                 Some((f, l)) => {
+                    let end = (f + l).saturating_sub(1);
                     put(&mut area[..], at + 32, &f.to_le_bytes());
-                    put(&mut area[..], at + 40, &(f + l - 1).to_le_bytes());
-                    out.changed.push(format!("GPT partition {}: sectors {first}–{last} → {f}–{}", i + 1, f + l - 1));
+                    put(&mut area[..], at + 40, &end.to_le_bytes());
+                    out.changed.push(format!("GPT partition {}: sectors {first}–{last} → {f}–{end}", i + 1));
                 }
                 None => out.unmapped.push(format!(
                     "GPT partition {} (sectors {first}–{last}) matches no file and does not cover the image; left as in the source",
@@ -330,7 +334,10 @@ impl Plan<'_> {
             && end <= self.old_total
         {
             let gap = self.old_total - end;
-            return Some((start, (self.new_total - gap).saturating_sub(start)));
+            return Some((
+                start,
+                self.new_total.saturating_sub(gap).saturating_sub(start),
+            ));
         }
         self.file(start, len)
     }

@@ -64,7 +64,9 @@ impl<'a, R: Read + Seek> Walk<'a, R> {
                 limit: MAX_DEPTH,
             });
         }
-        // Sound directories do not overlap, so together they are smaller than the image.
+        let mut entries = self.image.read_dir(dir)?;
+        // Sound directories do not overlap, so together they are smaller than the image; more
+        // means directories shared between parents, which could repeat work without end.
         self.dir_bytes += dir.size;
         if self.dir_bytes > self.image.len() {
             return Err(Error::Malformed {
@@ -73,7 +75,6 @@ impl<'a, R: Read + Seek> Walk<'a, R> {
                 problem: "the directories read so far are larger than the whole image".into(),
             });
         }
-        let mut entries = self.image.read_dir(dir)?;
         entries.sort_by(|a, b| a.name.cmp(&b.name));
         self.stack.push(Frame {
             dir_lba: lba,

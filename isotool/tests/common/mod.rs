@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // each test binary uses its own part of this module
 
+pub mod exercise;
+
 use std::fs::{self, File};
 use std::io::{self, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -114,6 +116,27 @@ pub fn el_torito_report(image: &Path) -> String {
     )
 }
 
+/// `(platform, bootable, emulation, load segment, system type, load size, LBA)` per entry, from
+/// `xorriso -report_el_torito plain`.
+pub fn xorriso_boot_entries(iso: &Path) -> Vec<(String, bool, String, u16, u8, u16, u32)> {
+    el_torito_report(iso)
+        .lines()
+        .filter_map(|l| l.strip_prefix("El Torito boot img :"))
+        .map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            (
+                f[1].to_string(),
+                f[2] == "y",
+                f[3].to_string(),
+                u16::from_str_radix(f[4].trim_start_matches("0x"), 16).unwrap(),
+                u8::from_str_radix(f[5].trim_start_matches("0x"), 16).unwrap(),
+                f[6].parse().unwrap(),
+                f[7].parse().unwrap(),
+            )
+        })
+        .collect()
+}
+
 /// Start LBA and size of each file as `xorriso -find / -exec report_lba` reports them,
 /// keyed by path (one entry per extent, in order).
 pub fn xorriso_lbas(image: &Path) -> Vec<(String, u64, u64)> {
@@ -139,6 +162,43 @@ pub fn xorriso_lbas(image: &Path) -> Vec<(String, u64, u64)> {
         .collect()
 }
 
+/// `len` bytes of zeros except for `markers` (offset, text): a multi-gigabyte source that costs
+/// neither disk nor system calls.
+pub struct MarkedZeros {
+    pos: u64,
+    len: u64,
+    markers: Vec<(u64, Vec<u8>)>,
+}
+
+impl MarkedZeros {
+    pub fn new(len: u64, markers: &[(u64, &[u8])]) -> MarkedZeros {
+        MarkedZeros {
+            pos: 0,
+            len,
+            markers: markers.iter().map(|(o, t)| (*o, t.to_vec())).collect(),
+        }
+    }
+}
+
+impl io::Read for MarkedZeros {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = buf.len().min((self.len - self.pos) as usize);
+        let buf = &mut buf[..n];
+        buf.fill(0);
+        let end = self.pos + n as u64;
+        for (offset, text) in &self.markers {
+            for (i, byte) in text.iter().enumerate() {
+                let at = offset + i as u64;
+                if (self.pos..end).contains(&at) {
+                    buf[(at - self.pos) as usize] = *byte;
+                }
+            }
+        }
+        self.pos = end;
+        Ok(n)
+    }
+}
+
 /// A file written with holes where the data is zero, so that a multi-gigabyte image of mostly
 /// zeros costs almost nothing on disk. Bytes are the same as a plain `File` would hold.
 pub struct SparseFile {
@@ -159,15 +219,13 @@ impl SparseFile {
 
 impl Write for SparseFile {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = buf.len().min(ZEROS.len());
-        let chunk = &buf[..n];
-        if chunk == &ZEROS[..n] {
-            self.file.seek(SeekFrom::Current(n as i64))?;
+        if buf.chunks(ZEROS.len()).all(|c| c == &ZEROS[..c.len()]) {
+            self.file.seek(SeekFrom::Current(buf.len() as i64))?;
         } else {
-            self.file.write_all(chunk)?;
+            self.file.write_all(buf)?;
         }
-        self.pos += n as u64;
-        Ok(n)
+        self.pos += buf.len() as u64;
+        Ok(buf.len())
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -175,4 +233,195 @@ impl Write for SparseFile {
         self.file.set_len(self.pos)?;
         self.file.flush()
     }
+}
+
+/// Files of an ESXi-shaped installer tree (uppercase 8.3 names), with a real isolinux and its
+/// modules, an EFI boot image holding `efi` as `BOOTX64.EFI`, and pseudo-random modules.
+pub fn esxi_files(dir: &Path, isolinux_cfg: &str, efi: &[u8]) -> Vec<(String, Vec<u8>)> {
+    let bios = Path::new("/usr/lib/syslinux/modules/bios");
+    let boot_cfg = "bootstate=0\ntitle=Loading ESXi installer\ntimeout=5\nprefix=\nkernel=/b.b00\nkernelopt=runweasel cdromBoot\nmodules=/s.v00 --- /imgdb.tgz\nbuild=8.0.3-0.35.24280767\nupdated=0\n";
+    let mut files = vec![
+        ("ISOLINUX.BIN".to_string(), fs::read(ISOLINUX_BIN).unwrap()),
+        ("ISOLINUX.CFG".to_string(), isolinux_cfg.as_bytes().to_vec()),
+        (
+            "EFIBOOT.IMG".to_string(),
+            fs::read(efi_image(dir, efi)).unwrap(),
+        ),
+        ("BOOT.CFG".to_string(), boot_cfg.as_bytes().to_vec()),
+        (
+            "EFI/BOOT/BOOT.CFG".to_string(),
+            boot_cfg.as_bytes().to_vec(),
+        ),
+        ("B.B00".to_string(), noise(300_000, 2)),
+        ("S.V00".to_string(), noise(1_000_000, 3)),
+        ("IMGDB.TGZ".to_string(), noise(40_000, 4)),
+        ("UPGRADE/PRECHECK.PY".to_string(), b"# precheck\n".to_vec()),
+    ];
+    for module in ["LDLINUX.C32", "LIBCOM32.C32", "LIBUTIL.C32", "POWEROFF.C32"] {
+        files.push((
+            module.into(),
+            fs::read(bios.join(module.to_lowercase())).unwrap(),
+        ));
+    }
+    files
+}
+
+/// A builder holding `files`, with the catalog and the two boot entries of ESXi media.
+pub fn esxi_builder(volume_id: &str, files: &[(String, Vec<u8>)]) -> Builder {
+    use esxforge_isotool::writer::{BootImage, Options, Source};
+    let mut options = Options::esxi(volume_id);
+    options.timestamp = TIME;
+    let mut builder = Builder::new(options);
+    for (path, data) in files {
+        builder.add_file(path, Source::bytes(data.clone())).unwrap();
+    }
+    builder.set_boot_catalog("BOOT.CAT").unwrap();
+    builder.add_boot_image(BootImage::bios("ISOLINUX.BIN"));
+    builder.add_boot_image(BootImage::uefi("EFIBOOT.IMG"));
+    builder
+}
+
+/// Every file the `iso9660` crate (an independent reader of the primary tree) finds, by path
+/// (identifiers without version) → `digest(path, data)`.
+pub fn iso9660_crate_files(
+    image: &Path,
+    digest: impl Fn(&str, &[u8]) -> String,
+) -> std::collections::BTreeMap<String, String> {
+    use iso9660::{DirectoryEntry, ISO9660};
+    use std::io::Read;
+    let iso = ISO9660::new(File::open(image).unwrap()).unwrap();
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![(String::new(), iso.root.clone())];
+    while let Some((prefix, dir)) = stack.pop() {
+        for entry in dir.contents() {
+            match entry.unwrap() {
+                DirectoryEntry::Directory(d) => {
+                    if !matches!(d.identifier.as_str(), "." | ".." | "\0" | "\u{1}") {
+                        stack.push((format!("{prefix}/{}", d.identifier), d));
+                    }
+                }
+                DirectoryEntry::File(f) => {
+                    let mut data = Vec::new();
+                    f.read().read_to_end(&mut data).unwrap();
+                    let path = format!("{prefix}/{}", f.identifier);
+                    let d = digest(&path, &data);
+                    out.insert(path, d);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// isolinux configuration that prints `marker` on the serial port and powers the VM off
+/// (syslinux's own SAY output never reaches serial: toolchain.md §4).
+pub fn isolinux_marker_cfg(marker: &str) -> String {
+    format!("SERIAL 0 115200\nPROMPT 0\nTIMEOUT 1\nDEFAULT {marker}\nONERROR poweroff.c32\n")
+}
+
+/// A GRUB standalone `BOOTX64.EFI` that prints `marker` on the serial port and halts.
+pub fn grub_marker_efi(dir: &Path, marker: &str) -> Vec<u8> {
+    let cfg = dir.join("grub-embed.cfg");
+    fs::write(
+        &cfg,
+        format!(
+            "serial --unit=0 --speed=115200\nterminal_output --append serial\necho {marker}\nhalt\n"
+        ),
+    )
+    .unwrap();
+    let efi = dir.join("grub-BOOTX64.EFI");
+    run(
+        "grub-mkstandalone",
+        &[
+            "-O",
+            "x86_64-efi",
+            "-o",
+            efi.to_str().unwrap(),
+            "--locales=",
+            "--fonts=",
+            "--themes=",
+            "--install-modules=normal configfile echo serial terminal halt",
+            "--modules=serial terminal echo halt",
+            &format!("boot/grub/grub.cfg={}", cfg.display()),
+        ],
+    );
+    fs::read(efi).unwrap()
+}
+
+/// How QEMU is to see the image.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Medium {
+    Cdrom,
+    /// A hard disk (the image's MBR/GPT matter).
+    Disk,
+}
+
+/// Boots `image` in QEMU (TCG) by BIOS or by UEFI (OVMF) and returns the serial output. The VM
+/// powers itself off; after `seconds` it is killed.
+pub fn qemu_boot(image: &Path, uefi: bool, medium: Medium, scratch: &Path, seconds: u32) -> String {
+    let log = scratch.join(format!(
+        "serial-{}-{:?}.log",
+        if uefi { "uefi" } else { "bios" },
+        medium
+    ));
+    let _ = fs::remove_file(&log);
+    let image = image.to_str().unwrap().to_string();
+    let mut args: Vec<String> = vec![
+        seconds.to_string(),
+        "qemu-system-x86_64".into(),
+        "-accel".into(),
+        "tcg".into(),
+    ];
+    if uefi {
+        let vars = scratch.join("OVMF_VARS.fd");
+        fs::copy("/usr/share/OVMF/OVMF_VARS_4M.fd", &vars).unwrap();
+        args.extend(["-machine".into(), "q35".into(), "-m".into(), "512".into()]);
+        args.extend([
+            "-drive".into(),
+            "if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd".into(),
+        ]);
+        args.extend([
+            "-drive".into(),
+            format!("if=pflash,format=raw,file={}", vars.display()),
+        ]);
+    } else {
+        args.extend(["-m".into(), "256".into()]);
+    }
+    match (medium, uefi) {
+        (Medium::Cdrom, _) => args.extend(["-cdrom".into(), image, "-boot".into(), "d".into()]),
+        (Medium::Disk, false) => args.extend([
+            "-drive".into(),
+            format!("file={image},format=raw,snapshot=on"),
+        ]),
+        (Medium::Disk, true) => args.extend([
+            "-drive".into(),
+            format!("file={image},format=raw,if=virtio,readonly=on"),
+        ]),
+    }
+    args.extend(
+        [
+            "-display",
+            "none",
+            "-serial",
+            &format!("file:{}", log.display()),
+            "-monitor",
+            "none",
+            "-net",
+            "none",
+            "-no-reboot",
+        ]
+        .map(String::from),
+    );
+    let status = Command::new("timeout")
+        .args(&args)
+        .status()
+        .expect("qemu-system-x86_64 (scripts/test installs it)");
+    let serial = fs::read(&log)
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    assert!(
+        status.code() != Some(125) && status.code() != Some(127),
+        "timeout/qemu could not run: {status:?}"
+    );
+    serial
 }

@@ -8,6 +8,7 @@ use std::net::Ipv4Addr;
 use super::host::*;
 use super::net::{Label, NicRef, Vmnic};
 use super::problem::Problems;
+use super::rootpw::RootPassword;
 
 /// The port group the installer creates for `vmk0`.
 pub const MANAGEMENT_PORTGROUP: &str = "Management Network";
@@ -124,6 +125,7 @@ fn names(list: &[&Vmnic]) -> String {
 /// Problems inside one host.
 pub(crate) fn host(h: &Host, path: &str, p: &mut Problems) {
     version(h, path, p);
+    clear_password(h, path, p);
     secure_boot(h, path, p);
     network(h, path, p);
     iscsi(h, path, p);
@@ -186,7 +188,7 @@ fn version(h: &Host, path: &str, p: &mut Problems) {
                 "is longer than 29 characters, which breaks HA on ESXi 4.x",
             );
         }
-        if let Some(super::rootpw::RootPassword::Hash(hash)) = &h.rootpw {
+        if let Some(RootPassword::Hash(hash)) = &h.rootpw {
             if !hash.is_md5() {
                 p.warning(
                     format!("{path}.rootpw.hash"),
@@ -266,6 +268,28 @@ fn version(h: &Host, path: &str, p: &mut Problems) {
                 );
             }
         }
+    }
+}
+
+/// A clear password written as such must pass the installer's strength check, or the install
+/// stops; the lint module holds that check. The message never includes the password.
+fn clear_password(h: &Host, path: &str, p: &mut Problems) {
+    let Some(RootPassword::Clear {
+        secret,
+        clear_text_ok: true,
+        ..
+    }) = &h.rootpw
+    else {
+        return;
+    };
+    let Ok(version) = h.esxi.to_string().parse::<crate::lint::EsxiVersion>() else {
+        return;
+    };
+    if let Err(why) = crate::lint::values::clear_password(secret.expose(), version) {
+        p.error(
+            format!("{path}.rootpw"),
+            format!("the installer refuses this clear password: {why}"),
+        );
     }
 }
 

@@ -240,9 +240,7 @@ impl Decoder<'_> {
     }
 
     fn ipv4(&mut self, v: &Value, path: &Path<'_>) -> Option<Ipv4Addr> {
-        self.parsed(v, path, |s| {
-            Ipv4Addr::from_str(s).map_err(|_| "is not an IPv4 address".to_string())
-        })
+        self.parsed(v, path, host_address)
     }
 
     /// `10.0.0.5` or `10.0.0.5/24`.
@@ -256,7 +254,7 @@ impl Decoder<'_> {
                 Some((ip, p)) => (ip, Some(p)),
                 None => (s, None),
             };
-            let ip = Ipv4Addr::from_str(ip).map_err(|_| "is not an IPv4 address".to_string())?;
+            let ip = host_address(ip)?;
             let prefix = prefix
                 .map(|p| {
                     p.parse::<u8>()
@@ -393,6 +391,14 @@ impl Decoder<'_> {
         }
         out
     }
+}
+
+/// An IPv4 address a host can have: the installer refuses loopback, multicast, unspecified,
+/// broadcast and 0.x addresses (its rule lives in the linter, which reproduces it).
+fn host_address(s: &str) -> Result<Ipv4Addr, String> {
+    let ip = Ipv4Addr::from_str(s).map_err(|_| "is not an IPv4 address".to_string())?;
+    crate::lint::values::ip(s).map_err(|why| format!("is not a host address: {why}"))?;
+    Ok(ip)
 }
 
 /// Read one layer (`Layer::Defaults/Group/Host`: values checked where they are written) or a
@@ -981,6 +987,19 @@ fn network(
             }
         };
         let cidr = Ipv4Cidr { ip, prefix };
+        let gw_text = gateway.map(|g| g.to_string());
+        if let Err(why) = crate::lint::values::ip_settings(
+            &ip.to_string(),
+            &prefix.netmask().to_string(),
+            gw_text.as_deref().unwrap_or(&ip.to_string()),
+        ) {
+            if !why.starts_with("IP and Gateway") {
+                d.error(
+                    &path.key("ip"),
+                    format!("{ip}/{} is refused by the installer: {why}", prefix.bits()),
+                );
+            }
+        }
         if let Some(gw) = gateway {
             if gw == ip {
                 d.error(

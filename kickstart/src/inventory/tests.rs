@@ -309,6 +309,7 @@ fn clear_passwords_come_from_files_and_never_show() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("pw"), "S3cret#pass\n").unwrap();
     std::fs::write(dir.path().join("bad"), "p\u{e4}ss").unwrap();
+    std::fs::write(dir.path().join("weak"), "password").unwrap();
     let inv = dir.path().join("inv.yaml");
     let base = base_with("\"7.0U3\"", "{file: pw}");
     let yaml = format!(
@@ -317,6 +318,7 @@ hosts:
   esx01: {{network: {{ip: 10.0.10.11}}}}
   esx02: {{network: {{ip: 10.0.10.12}}, rootpw: {{file: bad}}}}
   esx03: {{network: {{ip: 10.0.10.13}}, rootpw: {{file: pw, clear_text_ok: true}}}}
+  esx04: {{network: {{ip: 10.0.10.14}}, rootpw: {{file: weak, clear_text_ok: true}}}}
 "
     );
     std::fs::write(&inv, &yaml).unwrap();
@@ -327,6 +329,8 @@ hosts:
         [
             "hosts.esx02.rootpw.file: the password from file bad holds a character that is not printable ASCII".to_string(),
             "warning: hosts.esx03.rootpw: the root password is written to the kickstart in clear text (clear_text_ok: true)".to_string(),
+            "warning: hosts.esx04.rootpw: the root password is written to the kickstart in clear text (clear_text_ok: true)".to_string(),
+            "hosts.esx04.rootpw: the installer refuses this clear password: Password is too weak: use at least three of lower case, upper case, digits and other characters (a capital first letter and a digit at the end do not count).".to_string(),
         ]
     );
     let esx01 = r.inventory.host("esx01").unwrap();

@@ -225,7 +225,7 @@ hosts: {{esx01: {{network: {{dhcp: true, domain: lab.example.com}}}}}}"
 #[test]
 fn clear_passwords_are_hashed_with_the_host_salt_unless_asked() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("pw"), "Pa ss#word\n").unwrap();
+    std::fs::write(dir.path().join("pw"), "Pa ss#w0rd\n").unwrap();
     let inv_path = dir.path().join("inv.yaml");
     let yaml = "salt_seed: seed1
 defaults:
@@ -243,7 +243,7 @@ hosts:
     let inv = Inventory::load(&inv_path).unwrap();
     let r = Renderer::new();
     let ks1 = r.render(&inv.hosts[0], &inv.salt_seed).unwrap();
-    let expected = sha512_crypt("Pa ss#word", &salt_for("esx01", "seed1"));
+    let expected = sha512_crypt("Pa ss#w0rd", &salt_for("esx01", "seed1"));
     assert_eq!(
         line(&ks1, "rootpw"),
         format!("rootpw --iscrypted {}", expected.as_str())
@@ -251,7 +251,7 @@ hosts:
     assert!(!ks1.contains("Pa ss"));
     // Clear text only when asked, quoted so that `#` and the space survive shlex.
     let ks2 = r.render(&inv.hosts[1], &inv.salt_seed).unwrap();
-    assert_eq!(line(&ks2, "rootpw"), "rootpw \"Pa ss#word\"");
+    assert_eq!(line(&ks2, "rootpw"), "rootpw \"Pa ss#w0rd\"");
 }
 
 #[test]

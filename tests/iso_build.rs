@@ -1,0 +1,501 @@
+//! `esxforge iso build` on ESXi-shaped images: drivers injected (VIB, GNU-ar VIB, bundle), a VIB
+//! replaced, a kickstart embedded, kernel options set — checked with xorriso, isoinfo, 7z,
+//! sha256sum/md5sum and the `iso9660` crate, and booted by BIOS and UEFI.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use common::esxi_iso::{self, ModernSpec, VibSpec, run};
+use common::qemu::{self, Firmware};
+
+fn esxforge(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_esxforge"))
+        .args(args)
+        .env_remove("SOURCE_DATE_EPOCH")
+        .output()
+        .unwrap()
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn p(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+const KS: &str = "vmaccepteula\ninstall --firstdisk --overwritevmfs\nrootpw --iscrypted $6$saltsalt$Bq9bGtIyY7mYd8D3L0uE5yvd3V9T0OazWvm1q9Zl2vSxO4C0RrpKkC9u0eB9h1Ez2Vb3eM9fWvB4bXW8b8m1D/\nnetwork --bootproto=dhcp --device=vmnic0\nreboot\n";
+
+/// The whole path a user takes, and what each boot path then reads.
+#[test]
+fn injects_drivers_and_kickstart_and_boots_by_bios_and_uefi() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let probes = [
+        "/net_test.v00",
+        "/net_old.v00",
+        "/net_bund.v00",
+        "/ks.cfg",
+        "/net_old.v01",
+    ]
+    .map(String::from)
+    .to_vec();
+    let source = esxi_iso::modern_iso(
+        d,
+        &ModernSpec {
+            uefi_probes: probes,
+            ..ModernSpec::default()
+        },
+    );
+    let source_sha = run(Command::new("sha256sum").arg(&source));
+    let new_vib = esxi_iso::vib(d, &VibSpec::driver("net-test", "1.0-1"));
+    // A newer version of the driver the image already has, built with GNU ar.
+    let newer_old = esxi_iso::vib(
+        d,
+        &VibSpec {
+            seed: 5,
+            gnu_ar: true,
+            ..VibSpec::driver("net-old", "2.0-1")
+        },
+    );
+    let bundled = VibSpec {
+        seed: 11,
+        ..VibSpec::driver("net-bundled", "3.1-1")
+    };
+    let bundled_vib = esxi_iso::vib(d, &bundled);
+    let bundle = esxi_iso::bundle(
+        d,
+        "net-bundled-offline_bundle.zip",
+        &[(
+            &bundled_vib,
+            &bundled,
+            format!("vib20/net-bundled/{}.vib", bundled.id()),
+        )],
+    );
+    let ks = d.join("ks.cfg");
+    std::fs::write(&ks, KS).unwrap();
+    let out_iso = d.join("custom.iso");
+    let out = esxforge(&[
+        "iso",
+        "build",
+        "--from",
+        p(&source),
+        "-o",
+        p(&out_iso),
+        "--add-vib",
+        p(&new_vib),
+        "--add-vib",
+        p(&newer_old),
+        "--add-bundle",
+        p(&bundle),
+        "--ks",
+        p(&ks),
+        "--kernelopt",
+        "allowLegacyCPU=true",
+        "--volume-id",
+        "ESXI-8.0U3-CUSTOM",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let t = text(&out);
+    assert!(
+        t.contains("replaced net-old 1.0-1 with VIB TST_bootbank_net-old_2.0-1"),
+        "{t}"
+    );
+    assert!(
+        t.contains("module NET_TEST.V00") && t.contains("module NET_BUND.V00"),
+        "{t}"
+    );
+
+    // The source is untouched; the sidecars are what sha256sum/md5sum check.
+    assert_eq!(run(Command::new("sha256sum").arg(&source)), source_sha);
+    run(Command::new("sha256sum")
+        .args(["-c", "custom.iso.sha256"])
+        .current_dir(d));
+    run(Command::new("md5sum")
+        .args(["-c", "custom.iso.md5"])
+        .current_dir(d));
+
+    // xorriso: both El Torito entries, BIOS with a boot-info-table, catalog BOOT.CAT.
+    let report = run(Command::new("xorriso")
+        .arg("-indev")
+        .arg(&out_iso)
+        .args(["-report_el_torito", "plain"]));
+    assert!(
+        report.contains("El Torito cat path : /BOOT.CAT"),
+        "{report}"
+    );
+    assert!(
+        report.contains("El Torito boot img :   1  BIOS  y   none  0x0000  0x00      4"),
+        "{report}"
+    );
+    assert!(
+        report.contains("El Torito img opts :   1  boot-info-table"),
+        "{report}"
+    );
+    assert!(
+        report.contains("El Torito img path :   2  /EFIBOOT.IMG"),
+        "{report}"
+    );
+    // isoinfo: VMware's naming, the new volume id, no Joliet, no Rock Ridge.
+    let info = run(Command::new("isoinfo").args(["-d", "-i"]).arg(&out_iso));
+    assert!(
+        info.contains("Volume id: ESXI-8.0U3-CUSTOM") && info.contains("Application id: ESXIMAGE"),
+        "{info}"
+    );
+    assert!(
+        info.contains("NO Joliet present") && info.contains("NO Rock Ridge present"),
+        "{info}"
+    );
+    let listing = run(Command::new("isoinfo").args(["-l", "-i"]).arg(&out_iso));
+    for name in [
+        "NET_TEST.V00;1",
+        "NET_OLD.V00;1",
+        "NET_BUND.V00;1",
+        "KS.CFG;1",
+        "S.V00;1",
+    ] {
+        assert!(listing.contains(name), "{name}:\n{listing}");
+    }
+    assert!(
+        !listing.contains("NET_OLD.V01"),
+        "the replaced driver keeps its module name:\n{listing}"
+    );
+    let seven = run(Command::new("7z").arg("l").arg(&out_iso));
+    assert!(
+        seven.contains("NET_TEST.V00") && seven.contains("[BOOT]/2-Boot-NoEmul.img"),
+        "{seven}"
+    );
+
+    // The iso9660 crate reads what the loaders read: two identical BOOT.CFGs, the payload
+    // bytes exactly as in the VIB, the kickstart.
+    let bios_cfg =
+        String::from_utf8(esxi_iso::iso9660_read(&out_iso, "BOOT.CFG").unwrap()).unwrap();
+    let efi_cfg =
+        String::from_utf8(esxi_iso::iso9660_read(&out_iso, "EFI/BOOT/BOOT.CFG").unwrap()).unwrap();
+    assert_eq!(bios_cfg, efi_cfg);
+    assert!(
+        bios_cfg.contains("kernelopt=runweasel cdromBoot allowLegacyCPU=true ks=cdrom:/KS.CFG\n"),
+        "{bios_cfg}"
+    );
+    assert!(
+        bios_cfg
+            .contains("--- /net_test.v00 --- /net_old.v00 --- /net_bund.v00 --- /imgdb.tgz ---"),
+        "{bios_cfg}"
+    );
+    assert_eq!(bios_cfg.matches("net_old").count(), 1, "{bios_cfg}");
+    assert_eq!(
+        esxi_iso::iso9660_read(&out_iso, "NET_TEST.V00").unwrap(),
+        VibSpec::driver("net-test", "1.0-1").payload().gz
+    );
+    assert_eq!(
+        esxi_iso::iso9660_read(&out_iso, "NET_OLD.V00").unwrap(),
+        VibSpec {
+            seed: 5,
+            ..VibSpec::driver("net-old", "2.0-1")
+        }
+        .payload()
+        .gz
+    );
+    assert_eq!(
+        esxi_iso::iso9660_read(&out_iso, "KS.CFG").unwrap(),
+        KS.as_bytes()
+    );
+
+    // The image database, as tar reads it: new descriptors, profile entries naming the modules,
+    // the old net-old gone.
+    let tgz = d.join("imgdb.tgz");
+    std::fs::write(&tgz, esxi_iso::xorriso_extract(&out_iso, "/IMGDB.TGZ")).unwrap();
+    let members = run(Command::new("tar").arg("-tzf").arg(&tgz));
+    assert_eq!(
+        members
+            .lines()
+            .filter(|l| l.contains("vibs/net-old"))
+            .count(),
+        1,
+        "{members}"
+    );
+    assert!(
+        members.contains("vibs/net-test-") && members.contains("vibs/net-bundled-"),
+        "{members}"
+    );
+    let profile = run(Command::new("tar")
+        .arg("-xzOf")
+        .arg(&tgz)
+        .arg("var/db/esximg/profiles/ESXi-standard-fixture"));
+    assert!(profile.contains("<vib-id>TST_bootbank_net-test_1.0-1</vib-id><payloads><payload payload-name=\"net-test\">net_test.v00</payload>"), "{profile}");
+    assert!(
+        profile.contains("TST_bootbank_net-old_2.0-1") && !profile.contains("net-old_1.0-1"),
+        "{profile}"
+    );
+    assert!(
+        profile.contains("<acceptancelevel>community</acceptancelevel>"),
+        "{profile}"
+    );
+
+    let verify = esxforge(&["iso", "verify", p(&out_iso)]);
+    assert_eq!(verify.status.code(), Some(0), "{}", text(&verify));
+
+    // BIOS: isolinux reads our BOOT.CFG (printed by the cat.c32 stand-in for mboot.c32).
+    let bios = qemu::boot(&out_iso, Firmware::Bios, "\nboot:", Duration::from_secs(30));
+    assert!(
+        bios.contains("kernelopt=runweasel cdromBoot allowLegacyCPU=true ks=cdrom:/KS.CFG"),
+        "{bios}"
+    );
+    assert!(
+        bios.contains("/net_test.v00 --- /net_old.v00 --- /net_bund.v00 --- /imgdb.tgz"),
+        "{bios}"
+    );
+    // UEFI: the El Torito UEFI image boots, finds the CD and reads /EFI/BOOT/BOOT.CFG and the
+    // modules by their plain ISO 9660 names, the lower-case names BOOT.CFG uses.
+    let uefi = qemu::boot(
+        &out_iso,
+        Firmware::Uefi,
+        "UEFI-PROBE-DONE",
+        Duration::from_secs(90),
+    );
+    assert!(uefi.contains("UEFI-ROOT=cd0"), "{uefi}");
+    assert!(
+        uefi.contains("kernelopt=runweasel cdromBoot allowLegacyCPU=true ks=cdrom:/KS.CFG"),
+        "{uefi}"
+    );
+    for found in [
+        "FOUND /net_test.v00",
+        "FOUND /net_old.v00",
+        "FOUND /net_bund.v00",
+        "FOUND /ks.cfg",
+        "MISSING /net_old.v01",
+    ] {
+        assert!(uefi.contains(found), "{found}:\n{uefi}");
+    }
+}
+
+/// Same inputs, same bytes; and rebuilding a rebuilt image neither duplicates `ks=` nor the
+/// driver.
+#[test]
+fn builds_are_deterministic_and_idempotent() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let long_name = (
+        "UPGRADE/PRECHECK_WITH_A_LONG_NAME.PY".to_string(),
+        b"# -l allows 31 characters\n".to_vec(),
+    );
+    let source = esxi_iso::modern_iso(
+        d,
+        &ModernSpec {
+            uefi: false,
+            extra_files: vec![long_name],
+            ..ModernSpec::default()
+        },
+    );
+    let vib = esxi_iso::vib(d, &VibSpec::driver("net-test", "1.0-1"));
+    let ks = d.join("ks.cfg");
+    std::fs::write(&ks, KS).unwrap();
+    let build = |from: &Path, name: &str| {
+        let out = d.join(name);
+        let o = esxforge(&[
+            "iso",
+            "build",
+            "--from",
+            p(from),
+            "-o",
+            p(&out),
+            "--add-vib",
+            p(&vib),
+            "--ks",
+            p(&ks),
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        out
+    };
+    let a = build(&source, "a.iso");
+    let b = build(&source, "b.iso");
+    assert_eq!(
+        std::fs::read(&a).unwrap(),
+        std::fs::read(&b).unwrap(),
+        "same inputs, same bytes"
+    );
+    let again = build(&a, "again.iso");
+    let cfg = String::from_utf8(esxi_iso::iso9660_read(&again, "BOOT.CFG").unwrap()).unwrap();
+    assert_eq!(cfg.matches("ks=").count(), 1, "{cfg}");
+    assert_eq!(cfg.matches("net_test").count(), 1, "{cfg}");
+    assert_eq!(
+        esxi_iso::iso9660_read(&again, "UPGRADE/PRECHECK_WITH_A_LONG_NAME.PY").unwrap(),
+        b"# -l allows 31 characters\n"
+    );
+    // With no changes the image is a faithful copy of every file.
+    let copy = d.join("copy.iso");
+    let o = esxforge(&["iso", "build", "--from", p(&source), "-o", p(&copy)]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let ls = |iso: &Path| run(Command::new("isoinfo").args(["-f", "-i"]).arg(iso));
+    assert_eq!(ls(&copy), ls(&source));
+    for f in ["/BOOT.CFG", "/IMGDB.TGZ", "/S.V00", "/EFIBOOT.IMG"] {
+        assert_eq!(
+            esxi_iso::xorriso_extract(&copy, f),
+            esxi_iso::xorriso_extract(&source, f),
+            "{f}"
+        );
+    }
+}
+
+/// Every refusal is a clear error naming the input, exits 2, and leaves the output folder as it
+/// was — no image, no sidecar, no temporary.
+#[test]
+fn refused_builds_leave_the_output_folder_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let source = esxi_iso::modern_iso(
+        d,
+        &ModernSpec {
+            uefi: false,
+            ..ModernSpec::default()
+        },
+    );
+    let out_dir = d.join("out");
+    std::fs::create_dir(&out_dir).unwrap();
+    std::fs::write(out_dir.join("keep.txt"), b"an earlier file").unwrap();
+    let before = esxi_iso::snapshot(&out_dir);
+    let corrupt = esxi_iso::vib(
+        d,
+        &VibSpec {
+            corrupt: true,
+            ..VibSpec::driver("net-cor", "1.0-1")
+        },
+    );
+    let wrong = esxi_iso::vib(
+        d,
+        &VibSpec {
+            wrong_digest: true,
+            ..VibSpec::driver("net-wrong", "1.0-1")
+        },
+    );
+    let sha1_only = esxi_iso::vib(
+        d,
+        &VibSpec {
+            sha256_gunzip: false,
+            ..VibSpec::driver("net-six", "1.0-1")
+        },
+    );
+    let good = VibSpec::driver("net-test", "1.0-1");
+    let good_vib = esxi_iso::vib(d, &good);
+    let evil = esxi_iso::bundle(
+        d,
+        "evil.zip",
+        &[(&good_vib, &good, "../../evil.vib".to_string())],
+    );
+    let twice = esxi_iso::vib(
+        d,
+        &VibSpec {
+            seed: 3,
+            ..VibSpec::driver("net-test", "2.0-1")
+        },
+    );
+    let bad_ks = d.join("bad-ks.cfg");
+    std::fs::write(
+        &bad_ks,
+        "vmaccepteula\nnetwork --bootproto=dhcp --ip=10.0.0.5\ninstall --firstdisk\nrootpw x\n",
+    )
+    .unwrap();
+    let out = out_dir.join("custom.iso");
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["--add-vib", p(&corrupt)], "corrupt"),
+        (vec!["--add-vib", p(&wrong)], "checksum mismatch"),
+        (vec!["--add-vib", p(&sha1_only)], "ESXi 8"),
+        (vec!["--add-bundle", p(&evil)], "escapes the bundle"),
+        (
+            vec!["--add-vib", p(&good_vib), "--add-vib", p(&twice)],
+            "given twice",
+        ),
+        (
+            vec!["--ks", p(&bad_ks)],
+            "would stop the ESXi 8.x installer",
+        ),
+        (vec!["--volume-id", "lower case"], "--volume-id"),
+        (vec!["--imagedd", p(&good_vib)], "ESXi 4.x media"),
+        (vec!["--kernelopt", "a b=c"], "kernel option"),
+    ];
+    for (extra, expected) in cases {
+        let mut args = vec!["iso", "build", "--from", p(&source), "-o", p(&out)];
+        args.extend(extra.iter().copied());
+        let o = esxforge(&args);
+        let t = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{extra:?}: {t}");
+        assert!(
+            t.contains(expected),
+            "{extra:?}: expected {expected:?} in: {t}"
+        );
+        assert!(!t.contains("panicked"), "{t}");
+        assert_eq!(
+            esxi_iso::snapshot(&out_dir),
+            before,
+            "{extra:?} left something behind"
+        );
+    }
+    let o = esxforge(&["iso", "build", "--from", p(&source), "-o", p(&source)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("is the source image"), "{}", text(&o));
+}
+
+/// A truncated or non-ISO source is a clear error for every command, never a panic.
+#[test]
+fn truncated_and_foreign_sources_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let source = esxi_iso::modern_iso(
+        d,
+        &ModernSpec {
+            uefi: false,
+            ..ModernSpec::default()
+        },
+    );
+    let bytes = std::fs::read(&source).unwrap();
+    let cut = d.join("cut.iso");
+    std::fs::write(&cut, &bytes[..bytes.len() / 3]).unwrap();
+    for args in [
+        vec!["iso", "inspect", p(&cut)],
+        vec!["iso", "verify", p(&cut)],
+        vec!["iso", "build", "--from", p(&cut), "-o", p(&d.join("x.iso"))],
+    ] {
+        let o = esxforge(&args);
+        let t = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {t}");
+        assert!(
+            t.contains("past the end") || t.contains("truncated"),
+            "{args:?}: {t}"
+        );
+        assert!(!t.contains("panicked"), "{t}");
+    }
+    let tree = d.join("plain");
+    std::fs::create_dir(&tree).unwrap();
+    std::fs::write(tree.join("README.TXT"), b"hello").unwrap();
+    let plain = d.join("plain.iso");
+    run(Command::new("xorriso")
+        .args(["-as", "mkisofs", "-quiet", "-o"])
+        .arg(&plain)
+        .arg(&tree));
+    let o = esxforge(&[
+        "iso",
+        "build",
+        "--from",
+        p(&plain),
+        "-o",
+        p(&d.join("y.iso")),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o).contains("not an ESXi installer image"),
+        "{}",
+        text(&o)
+    );
+    let o = esxforge(&["iso", "inspect", "--format", "json", p(&plain)]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(json["esxi"], serde_json::Value::Null);
+    assert!(!d.join("x.iso").exists() && !d.join("y.iso").exists());
+}
