@@ -238,6 +238,18 @@ fn verify_passes_good_images_and_fails_each_damage() {
         "{fails:?}"
     );
     assert_eq!(j["ok"], false);
+    // Such a source is refused by `build` before anything is written.
+    let o = esxforge(&[
+        "iso",
+        "build",
+        "--from",
+        p(&bad),
+        "-o",
+        p(&sub.join("out.iso")),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("BOOT.CFGs disagree"), "{}", text(&o));
+    assert!(!sub.join("out.iso").exists());
 
     // ISOLINUX.BIN without a boot-info-table (remastered by hand without -boot-info-table).
     let tree = d.join("tree");

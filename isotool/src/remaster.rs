@@ -195,6 +195,16 @@ impl Remaster {
     }
 
     fn plan_modern(&mut self, options: &Options) -> Result<(), Error> {
+        let differences = self.media.boot_cfg_differences();
+        if !differences.is_empty() {
+            return Err(Error::Edit {
+                what: format!(
+                    "{}: the BIOS and UEFI BOOT.CFGs disagree ({}); this image already boots differently each way, fix the source first",
+                    self.source_path.display(),
+                    differences.join("; ")
+                ),
+            });
+        }
         if options.imagedd.is_some() {
             return Err(Error::Edit {
                 what: "--imagedd applies to ESXi 4.x media; this image is ESXi 5.x or later (drivers go in with --add-vib/--add-bundle)".into(),

@@ -177,23 +177,52 @@ impl Media {
         })
     }
 
-    /// How the BOOT.CFGs of the two boot paths differ in what the loader uses (kernel, kernel
-    /// options, modules); empty when they agree or there is only one.
+    /// How the BOOT.CFGs of the two boot paths differ in what the loader does with them: the
+    /// kernel and modules each resolves (prefix and BOOT.CFG folder applied), module options,
+    /// and kernel options. Empty when they agree or there is only one.
     pub fn boot_cfg_differences(&self) -> Vec<String> {
         let mut out = Vec::new();
         let mut cfgs = self.boot_cfgs.iter();
         let (Some((pa, a)), Some((pb, b))) = (cfgs.next(), cfgs.next()) else {
             return out;
         };
-        for key in ["kernel", "kernelopt", "modules", "prefix"] {
-            let (va, vb) = (a.get(key), b.get(key));
-            if va != vb {
-                out.push(format!(
-                    "{key}= differs: {pa} has {:?}, {pb} has {:?}",
-                    va.unwrap_or_default(),
-                    vb.unwrap_or_default()
-                ));
-            }
+        // Names compare as the loader matches them: case-insensitively.
+        let loads = |path: &str, cfg: &BootCfg| -> Vec<String> {
+            cfg.loads(path)
+                .into_iter()
+                .map(|l| {
+                    let p = l.path.to_ascii_lowercase();
+                    if l.options.is_empty() {
+                        p
+                    } else {
+                        format!("{p} {}", l.options)
+                    }
+                })
+                .collect()
+        };
+        let (la, lb) = (loads(pa, a), loads(pb, b));
+        if la.first() != lb.first() {
+            out.push(format!(
+                "kernel differs: {pa} loads {:?}, {pb} loads {:?}",
+                la.first().cloned().unwrap_or_default(),
+                lb.first().cloned().unwrap_or_default()
+            ));
+        }
+        if la.get(1..) != lb.get(1..) {
+            out.push(format!(
+                "modules= differs: {pa} loads {}, {pb} loads {}",
+                la.get(1..).unwrap_or_default().join(" "),
+                lb.get(1..).unwrap_or_default().join(" ")
+            ));
+        }
+        let (ka, kb) = (
+            a.get("kernelopt").unwrap_or_default(),
+            b.get("kernelopt").unwrap_or_default(),
+        );
+        if ka != kb {
+            out.push(format!(
+                "kernelopt= differs: {pa} has {ka:?}, {pb} has {kb:?}"
+            ));
         }
         out
     }

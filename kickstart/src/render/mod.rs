@@ -34,7 +34,7 @@ use minijinja::{Environment, UndefinedBehavior};
 use crate::inventory::Host;
 
 pub use quote::{ksq, shq};
-pub use write::{RenderProgress, file_name, write_all};
+pub use write::{RenderProgress, file_name, write_all, write_one};
 
 /// The template every kickstart starts from.
 pub const ENTRY: &str = "ks.cfg.j2";
