@@ -156,6 +156,7 @@ impl<W: Write> Write for HashWriter<'_, W> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Read;
 
     #[test]
     fn md5_file_keeps_everything_but_the_digest() {
