@@ -142,7 +142,8 @@ pub struct Loaded {
     pub cluster: Cluster,
 }
 
-/// Loads the inventory, one line per error-level problem (with its line) when it has any.
+/// Loads the inventory, one line per error-level problem (with its line) when it has any, as
+/// `inventory check` does. Every command that takes `-i INV` loads it through here.
 pub fn load_inventory(path: &Path) -> anyhow::Result<Inventory> {
     Inventory::load(path).map_err(|e| match e {
         LoadError::Invalid { path, problems } => {

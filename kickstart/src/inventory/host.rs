@@ -213,6 +213,21 @@ pub struct Teaming {
     pub standby: Vec<Vmnic>,
 }
 
+impl VSwitch {
+    /// The active uplinks in effect: `teaming.active`, or when that is empty every uplink that
+    /// is not in `teaming.standby`, in `uplinks` order.
+    pub fn active_uplinks(&self) -> Vec<&Vmnic> {
+        if self.teaming.active.is_empty() {
+            self.uplinks
+                .iter()
+                .filter(|u| !self.teaming.standby.contains(u))
+                .collect()
+        } else {
+            self.teaming.active.iter().collect()
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LoadBalancing {

@@ -3,14 +3,13 @@
 //! effective failover order, the name servers that fit on the `network` line, the version
 //! gates). Templates stay declarative; the rules live here and in the inventory checks.
 
-use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
 use serde::Serialize;
 
 use crate::inventory::{
-    Addressing, DEFAULT_VSWITCH, Host, InstallMode, MANAGEMENT_PORTGROUP, Mtu, NicRef, PostInstall,
-    RootPassword, VmkService, Vmnic, firstboot_work, writes_firstboot,
+    DEFAULT_VSWITCH, Host, InstallMode, MANAGEMENT_PORTGROUP, Mtu, NicRef, PostInstall,
+    RootPassword, Vmnic, firstboot_work, on_network_line, writes_firstboot,
 };
 
 use super::quote::ksq;
@@ -34,8 +33,6 @@ pub(crate) struct View<'h> {
     portgroups: Vec<PortGroupView<'h>>,
     syslog: Option<SyslogView>,
     features: Features,
-    /// `esxcli … tag add --tagname=` by service key.
-    tags: BTreeMap<&'static str, &'static str>,
 }
 
 #[derive(Serialize)]
@@ -108,7 +105,7 @@ impl<'h> View<'h> {
             (Some(pw), false) => Some(rootpw_args(pw, &host.name, salt_seed)),
             _ => None,
         };
-        let on_line = !upgrade && matches!(host.network.addressing, Addressing::Static { .. });
+        let on_line = on_network_line(host);
         let (line, extra) = if on_line {
             let cut = host.dns.servers.len().min(2);
             let (a, b) = host.dns.servers.split_at(cut);
@@ -145,7 +142,6 @@ impl<'h> View<'h> {
                 vmk_tags: v.has_vmk_tags(),
                 vsan_tag: v.has_vsan_tag(),
             },
-            tags: VmkService::ALL.iter().map(|s| (s.key(), s.tag())).collect(),
         }
     }
 }
@@ -170,12 +166,6 @@ fn vswitches(host: &Host) -> Vec<VSwitchView<'_>> {
         .iter()
         .map(|vs| {
             let existing = vs.name.as_str() == DEFAULT_VSWITCH;
-            let standby: Vec<&Vmnic> = vs.teaming.standby.iter().collect();
-            let active = if vs.teaming.active.is_empty() {
-                vs.uplinks.iter().filter(|u| !standby.contains(u)).collect()
-            } else {
-                vs.teaming.active.iter().collect()
-            };
             VSwitchView {
                 name: vs.name.as_str(),
                 create: !existing,
@@ -187,8 +177,8 @@ fn vswitches(host: &Host) -> Vec<VSwitchView<'_>> {
                 mtu: (vs.mtu != Mtu::DEFAULT).then_some(vs.mtu),
                 policy: vs.teaming.policy.esxcli(),
                 vim_policy: vs.teaming.policy.vim(),
-                active,
-                standby,
+                active: vs.active_uplinks(),
+                standby: vs.teaming.standby.iter().collect(),
             }
         })
         .collect()
