@@ -499,3 +499,85 @@ fn truncated_and_foreign_sources_are_clear_errors() {
     assert_eq!(json["esxi"], serde_json::Value::Null);
     assert!(!d.join("x.iso").exists() && !d.join("y.iso").exists());
 }
+
+/// An isohybrid source (MBR + GPT for USB sticks) stays hybrid: the partition that points at
+/// EFIBOOT.IMG follows it to its new place.
+#[test]
+fn hybrid_sources_stay_hybrid() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let source = esxi_iso::modern_iso(
+        d,
+        &ModernSpec {
+            uefi: false,
+            ..ModernSpec::default()
+        },
+    );
+    let tree = d.join("tree");
+    run(Command::new("xorriso")
+        .args(["-osirrox", "on", "-indev"])
+        .arg(&source)
+        .args(["-extract", "/"])
+        .arg(&tree));
+    run(Command::new("chmod").arg("-R").arg("u+w").arg(&tree));
+    std::fs::copy("/usr/lib/ISOLINUX/isolinux.bin", tree.join("ISOLINUX.BIN")).unwrap();
+    let hybrid = d.join("hybrid.iso");
+    run(Command::new("xorriso")
+        .args([
+            "-as",
+            "mkisofs",
+            "-quiet",
+            "--norock",
+            "-l",
+            "-A",
+            "ESXIMAGE",
+            "-V",
+            "ESXI-8.0U3-HYBRID",
+        ])
+        .args([
+            "-c",
+            "BOOT.CAT",
+            "-b",
+            "ISOLINUX.BIN",
+            "-no-emul-boot",
+            "-boot-load-size",
+            "4",
+            "-boot-info-table",
+        ])
+        .args(["-eltorito-alt-boot", "-e", "EFIBOOT.IMG", "-no-emul-boot"])
+        .args([
+            "-isohybrid-mbr",
+            "/usr/lib/ISOLINUX/isohdpfx.bin",
+            "-isohybrid-gpt-basdat",
+            "-o",
+        ])
+        .arg(&hybrid)
+        .arg(&tree));
+    let vib = esxi_iso::vib(d, &VibSpec::driver("net-test", "1.0-1"));
+    let out_iso = d.join("out.iso");
+    let o = esxforge(&[
+        "iso",
+        "build",
+        "--from",
+        p(&hybrid),
+        "-o",
+        p(&out_iso),
+        "--add-vib",
+        p(&vib),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let area = run(Command::new("xorriso")
+        .arg("-indev")
+        .arg(&out_iso)
+        .args(["-report_system_area", "plain"]));
+    assert!(
+        area.contains("System area summary: MBR isohybrid cyl-align-on GPT"),
+        "{area}"
+    );
+    assert!(
+        area.contains("MBR partition path :   2  /EFIBOOT.IMG"),
+        "{area}"
+    );
+    let o = esxforge(&["iso", "verify", p(&out_iso)]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+}

@@ -4,7 +4,7 @@
 //! [`Remaster::plan`] opens the source, recognises its layout, checks every input (VIB
 //! checksums and target version, bundle paths, the kickstart) and decides every change before a
 //! byte is written: which modules come and go, the new BOOT.CFGs, the regenerated `IMGDB.TGZ`
-//! or `imagedd.md5`. [`build`] then writes the image with the [`writer`](crate::writer): every
+//! or `imagedd.md5`. [`build`] then writes the image with the [`writer`](crate::writer::Builder): every
 //! unchanged file is an extent range of the source copied without decoding, in the same tree
 //! with the same identifiers and the same boot entries (the boot-info-table is re-patched where
 //! the loader landed), into a temporary file beside the output while the SHA-256 and MD5 are
