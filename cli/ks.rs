@@ -4,8 +4,9 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Subcommand;
-use esxforge_kickstart::inventory::{EsxiVersion, Inventory, LoadError, Options};
+use esxforge_kickstart::inventory::{Inventory, LoadError, Options};
 use esxforge_kickstart::render::{self, Renderer};
+use esxforge_kickstart::version::EsxiVersion;
 
 use crate::report::{self, Global, Status};
 
@@ -54,8 +55,10 @@ struct RenderArgs {
     templates: Option<PathBuf>,
 }
 
+/// `--esxi` of every `ks` command: `4.1`, `6.7`, `7.0U3`, `8`, `8.x`.
 fn parse_esxi(s: &str) -> Result<EsxiVersion, String> {
-    s.parse().map_err(|e| format!("{s:?} {e}"))
+    s.parse()
+        .map_err(|e| format!("unsupported ESXi version: {s:?} {e}"))
 }
 
 /// Load an inventory for a command that needs it whole: its problems are input errors.
@@ -111,9 +114,9 @@ struct LintArgs {
     /// Kickstart files to lint (their `%include`s are followed when they exist beside them).
     #[arg(required = true, value_name = "FILE")]
     files: Vec<std::path::PathBuf>,
-    /// ESXi version whose installer to lint against: 4.x, 5.x, 6.x, 7.x or 8.x (e.g. 6.7, 7.0U3).
-    #[arg(long, value_name = "VER", default_value = "8")]
-    esxi: esxforge_kickstart::lint::EsxiVersion,
+    /// ESXi version whose installer to lint against (4.1 to 8.x: 6.7, 7.0U3, 8, 8.x …).
+    #[arg(long, value_name = "VER", default_value = "8", value_parser = parse_esxi)]
+    esxi: EsxiVersion,
     /// The hosts boot with UEFI Secure Boot (%firstboot is skipped, unsigned VIBs break boot).
     #[arg(long)]
     secure_boot: bool,

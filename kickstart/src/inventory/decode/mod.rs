@@ -16,7 +16,7 @@ use serde_yaml::Value;
 
 use super::host::*;
 use super::problem::Path;
-use super::version::EsxiVersion;
+use crate::version::EsxiVersion;
 
 pub(crate) use reader::{Decoder, Fields, Layer, NAMED_LISTS, kind};
 
