@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Subcommand;
-use esxforge_kickstart::inventory::{Inventory, LoadError, Options};
+use esxforge_kickstart::inventory::Options;
 use esxforge_kickstart::render::{self, Renderer};
 use esxforge_kickstart::version::EsxiVersion;
 
@@ -61,32 +61,9 @@ fn parse_esxi(s: &str) -> Result<EsxiVersion, String> {
         .map_err(|e| format!("unsupported ESXi version: {s:?} {e}"))
 }
 
-/// Load an inventory for a command that needs it whole: its problems are input errors.
-pub fn load_inventory(path: &std::path::Path, options: &Options) -> anyhow::Result<Inventory> {
-    match Inventory::load_with(path, options) {
-        Ok(inv) => Ok(inv),
-        Err(LoadError::Invalid { path, problems }) => {
-            let file = path.display();
-            for p in problems
-                .iter()
-                .filter(|p| p.severity == esxforge_kickstart::inventory::Severity::Error)
-            {
-                match p.line {
-                    Some(line) => eprintln!("{file}:{line}: {p}"),
-                    None => eprintln!("{file}: {p}"),
-                }
-            }
-            anyhow::bail!(
-                "{file}: the inventory has errors (listed above; `esxforge inventory check {file}` shows warnings too)"
-            )
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
 fn render(args: RenderArgs, global: &Global) -> anyhow::Result<Status> {
     let options = Options { esxi: args.esxi };
-    let inventory = load_inventory(&args.inventory, &options)?;
+    let inventory = crate::inventory::load(&args.inventory, &options)?;
     let hosts = inventory.select(&args.hosts)?;
     let renderer = match &args.templates {
         Some(dir) => Renderer::with_templates(dir)?,
@@ -211,7 +188,7 @@ fn serve(args: ServeArgs, global: &Global) -> anyhow::Result<Status> {
 
     use esxforge_kickstart::serve::{Kickstarts, Server};
 
-    let inventory = load_inventory(&args.inventory, &Options { esxi: args.esxi })?;
+    let inventory = crate::inventory::load(&args.inventory, &Options { esxi: args.esxi })?;
     let renderer = match &args.templates {
         Some(dir) => Renderer::with_templates(dir)?,
         None => Renderer::new(),
