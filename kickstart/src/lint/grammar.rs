@@ -674,39 +674,6 @@ fn digits(s: &str) -> bool {
     !s.is_empty() && s.chars().all(|c| c.is_numeric())
 }
 
-/// The layouts `keyboard` accepts (VMware's list for 5.x–8.x); anything else is a warning.
-pub const KEYBOARDS: &[&str] = &[
-    "Belgian",
-    "Brazilian",
-    "Croatian",
-    "Czechoslovakian",
-    "Danish",
-    "Default",
-    "Estonian",
-    "Finnish",
-    "French",
-    "German",
-    "Greek",
-    "Icelandic",
-    "Italian",
-    "Japanese",
-    "Latin American",
-    "Norwegian",
-    "Polish",
-    "Portuguese",
-    "Russian",
-    "Slovenian",
-    "Spanish",
-    "Swedish",
-    "Swiss French",
-    "Swiss German",
-    "Turkish",
-    "Ukrainian",
-    "United Kingdom",
-    "US Default",
-    "US Dvorak",
-];
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,8 +9,8 @@
 use std::collections::{HashMap, HashSet};
 
 use super::codes::Code;
-use super::grammar::{ArgSpec, CommandSpec, Detail, Grammar, Hanging, KEYBOARDS, ValueRule};
-use super::values;
+use super::grammar::{ArgSpec, CommandSpec, Detail, Grammar, Hanging, ValueRule};
+use super::values::{self, KEYBOARDS};
 use super::{Out, hint_for_word};
 use crate::parse::{Command, Kickstart, LineErrorKind, TokenError};
 use crate::version::EsxiVersion;
@@ -514,7 +514,7 @@ impl<'g> Replay<'g> {
             }
             "keyboard" => {
                 if let Some(layout) = value(branch, "keyboardtype") {
-                    if !KEYBOARDS.contains(&layout) && !layout.contains(".map") {
+                    if !values::keyboard(layout) {
                         let f = out.add(line, Code::KeyboardUnknown, format!("invalid keyboard type \"{layout}\" was specified; the default is used"));
                         f.hint = KEYBOARDS
                             .iter()

@@ -309,6 +309,46 @@ pub fn mountpoint(s: &str) -> bool {
     }
 }
 
+/// The layouts `keyboard` accepts (VMware's list for 5.x–8.x). The installer warns about any
+/// other and uses its default; the inventory check refuses it (see [`keyboard`]).
+pub const KEYBOARDS: [&str; 29] = [
+    "Belgian",
+    "Brazilian",
+    "Croatian",
+    "Czechoslovakian",
+    "Danish",
+    "Default",
+    "Estonian",
+    "Finnish",
+    "French",
+    "German",
+    "Greek",
+    "Icelandic",
+    "Italian",
+    "Japanese",
+    "Latin American",
+    "Norwegian",
+    "Polish",
+    "Portuguese",
+    "Russian",
+    "Slovenian",
+    "Spanish",
+    "Swedish",
+    "Swiss French",
+    "Swiss German",
+    "Turkish",
+    "Ukrainian",
+    "United Kingdom",
+    "US Default",
+    "US Dvorak",
+];
+
+/// Whether the installer knows the keyboard `layout`: one of [`KEYBOARDS`], or a keymap file
+/// (`….map`).
+pub fn keyboard(layout: &str) -> bool {
+    KEYBOARDS.contains(&layout) || layout.contains(".map")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
