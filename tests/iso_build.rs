@@ -329,10 +329,33 @@ fn builds_are_deterministic_and_idempotent() {
         esxi_iso::iso9660_read(&again, "UPGRADE/PRECHECK_WITH_A_LONG_NAME.PY").unwrap(),
         b"# -l allows 31 characters\n"
     );
-    // With no changes the image is a faithful copy of every file.
+    // With no changes the image is a faithful copy of every file. --quiet prints nothing; without
+    // it the summary says so.
     let copy = d.join("copy.iso");
-    let o = esxforge(&["iso", "build", "--from", p(&source), "-o", p(&copy)]);
+    let o = esxforge(&[
+        "--quiet",
+        "iso",
+        "build",
+        "--from",
+        p(&source),
+        "-o",
+        p(&copy),
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(text(&o), "", "--quiet");
+    let o = esxforge(&[
+        "iso",
+        "build",
+        "--from",
+        p(&copy),
+        "-o",
+        p(&d.join("copy2.iso")),
+    ]);
+    assert!(
+        text(&o).contains("no changes: a faithful copy"),
+        "{}",
+        text(&o)
+    );
     let ls = |iso: &Path| run(Command::new("isoinfo").args(["-f", "-i"]).arg(iso));
     assert_eq!(ls(&copy), ls(&source));
     for f in ["/BOOT.CFG", "/IMGDB.TGZ", "/S.V00", "/EFIBOOT.IMG"] {

@@ -38,7 +38,7 @@ use crate::esxi::bootcfg::{self, BootCfg};
 use crate::esxi::bundle::{Bundle, ExtractedVib};
 use crate::esxi::check::{self, Check, Outcome};
 use crate::esxi::legacy::{self, Imagedd};
-use crate::esxi::media::{self, EsxiVersion, Layout, Media};
+use crate::esxi::media::{self, Layout, Media, MediaVersion};
 use crate::esxi::sidecar::{self, Digests};
 use crate::esxi::vib::Vib;
 use crate::iso9660::eltorito::Emulation;
@@ -80,7 +80,7 @@ struct ModernEdits {
     db: crate::esxi::imgdb::ImageDb,
     /// Lower-case names at the root and in the module lists: module names must avoid them.
     taken: BTreeSet<String>,
-    target: EsxiVersion,
+    target: MediaVersion,
     mtime: u64,
 }
 
@@ -116,7 +116,7 @@ pub struct Remaster {
 pub struct BuildReport {
     pub output: PathBuf,
     pub layout: Layout,
-    pub version: Option<EsxiVersion>,
+    pub version: Option<MediaVersion>,
     /// One line per change made.
     pub changes: Vec<String>,
     pub digests: Digests,
