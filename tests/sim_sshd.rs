@@ -308,6 +308,29 @@ fn a_fleet_of_twenty_starts_in_parallel() {
     ports.sort_unstable();
     ports.dedup();
     assert_eq!(ports.len(), 20);
+    // Dropping the fleet stops every sshd it started.
+    let configs: Vec<String> = fleet
+        .hosts()
+        .iter()
+        .map(|h| {
+            h.known_hosts()
+                .with_file_name("sshd_config")
+                .display()
+                .to_string()
+        })
+        .collect();
+    let pids: Vec<u32> = fleet.hosts().iter().flat_map(|h| h.processes()).collect();
+    assert!(pids.len() >= 20);
+    drop(fleet);
+    for c in &configs {
+        assert!(processes_named("sshd", c).is_empty(), "{c} still served");
+    }
+    for pid in pids {
+        assert!(
+            !Path::new(&format!("/proc/{pid}")).exists(),
+            "{pid} left behind"
+        );
+    }
 }
 
 #[test]

@@ -7,10 +7,15 @@
 //! [`Fleet::start`] starts many in parallel. Dropping a host kills its sshd and everything it
 //! started, and waits for them (no zombies, nothing left running).
 //!
-//! Each host runs in a private mount namespace over an overlay of `/`: the host gets its own
-//! `/etc/passwd` and `/etc/shadow` (root's shell is `/bin/sh`, as on ESXi, which also keeps
-//! logins fast), `/etc/ntp.conf`, `/scratch` and `/tmp`, and nothing it writes reaches the
-//! machine. Paths the host sees map to [`SimHost::host_path`] outside.
+//! Each host runs in a private mount namespace over an overlay of `/` (`esxsim boot`): the host
+//! gets its own `/etc/passwd` and `/etc/shadow` (root's shell is `/bin/sh`, as on ESXi, which
+//! also keeps logins fast), `/etc/ntp.conf`, `/scratch` and `/tmp`, and nothing it writes
+//! reaches the machine. Paths the host sees map to [`SimHost::host_path`] outside. This needs
+//! root and an overlay-capable filesystem under the temp directory (not overlayfs itself).
+//!
+//! Keys are made once into `target/esxsim-fixture/keys` and shared: the user's ed25519 and
+//! PEM RSA keys, an RSA host key and a pool of ECDSA host keys handed out in turn. The simulator
+//! binary is built on first use when missing or older than its sources ([`esxsim_binary`]).
 //!
 //! ```ignore
 //! let host = SimHost::start(SimOptions::default())?;
@@ -693,43 +698,25 @@ fn write_config(
     fs::write(run_dir.join("sshd_config"), config)
 }
 
-/// `unshare -m` → mounts → `chroot <merged> sshd -D -e`: the spawned child *is* sshd.
+/// `esxsim boot`: a private mount namespace, an overlay of `/` as the host's root, then
+/// `exec sshd -D -e` in it, so the spawned child *is* sshd.
 fn spawn(d: &Path, run_dir: &Path, bin: &Path, keys: &Path) -> io::Result<Child> {
-    let merged = d.join("merged");
-    let q = |p: &Path| format!("'{}'", p.display().to_string().replace('\'', "'\\''"));
+    use std::os::unix::process::CommandExt;
+    // Paths that must be the real ones inside: the run directory (state, config, sshd.pid), the
+    // simulator binary and the shared keys.
     let bin_dir = bin.parent().unwrap_or(Path::new("/"));
-    // Paths that must be the real ones inside: the run directory (state, config, keys), the
-    // simulator binary and the shared keys. Kernel filesystems and /run come recursively.
-    let mut script = format!(
-        "set -e\nmount -t overlay overlay -o lowerdir=/,upperdir={upper},workdir={work} {m}\n",
-        upper = q(&d.join("upper")),
-        work = q(&d.join("work")),
-        m = q(&merged),
-    );
-    for fs in ["/proc", "/sys", "/dev", "/run"] {
-        script.push_str(&format!("mount --rbind {fs} {m}{fs}\n", m = q(&merged)));
-    }
-    for p in [run_dir, bin_dir, keys] {
-        let inside = merged.join(p.strip_prefix("/").unwrap_or(p));
-        script.push_str(&format!(
-            "mkdir -p {i}\nmount --bind {p} {i}\n",
-            i = q(&inside),
-            p = q(p)
-        ));
-    }
-    script.push_str(&format!(
-        "exec chroot {m} /usr/sbin/sshd -D -e -f {cfg}\n",
-        m = q(&merged),
-        cfg = q(&run_dir.join("sshd_config"))
-    ));
     let log = fs::File::create(run_dir.join("sshd.log"))?;
-    Command::new("unshare")
-        .args(["-m", "--propagation", "private", "sh", "-c", &script])
+    Command::new(bin)
+        .arg0("esxsim")
+        .arg("boot")
+        .args([d.join("merged"), d.join("upper"), d.join("work")])
+        .arg(run_dir.join("sshd_config"))
+        .args([run_dir, bin_dir, keys])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(log)
         .spawn()
-        .map_err(|e| err(format!("unshare: {e}")))
+        .map_err(|e| err(format!("esxsim boot: {e}")))
 }
 
 fn all_pids() -> Vec<u32> {

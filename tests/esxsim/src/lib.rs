@@ -32,6 +32,7 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod boot;
 pub mod bundle;
 pub mod cpu;
 pub mod esxcli;

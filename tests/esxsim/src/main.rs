@@ -6,7 +6,7 @@
 //! | `vmware`, `chkconfig`, `ntpd` (as `/etc/init.d/ntpd`) | small ESXi shell commands |
 //! | `esxsim-sftp` | sshd's SFTP subsystem (the real sftp-server, or a relay that drops) |
 //! | `scp`, `cat` | the real programs, or relays that drop the connection midway |
-//! | `esxsim` | `esxsim reboot <pid-file> <ms>` (the reboot helper), `esxsim seed` (a new state) |
+//! | `esxsim` | `esxsim boot …` (a host's root, then its sshd), `esxsim reboot <pid-file> <ms>` (the reboot helper), `esxsim seed` (a new state) |
 //!
 //! The state file is named by `ESXSIM_STATE`.
 
@@ -14,7 +14,7 @@ use std::io::{Read, Write};
 use std::process::ExitCode;
 
 use esxforge_esxsim::store::Store;
-use esxforge_esxsim::{Error, Reply, STATE_ENV, dispatch, reboot, seed, shims, transfer};
+use esxforge_esxsim::{Error, Reply, STATE_ENV, boot, dispatch, reboot, seed, shims, transfer};
 
 fn store() -> Result<Store, Error> {
     std::env::var_os(STATE_ENV)
@@ -104,9 +104,20 @@ fn main() -> ExitCode {
                 ExitCode::SUCCESS
             }
             ["seed"] => new_state(),
+            ["boot", merged, upper, work, config, binds @ ..] => {
+                let boot = boot::Boot {
+                    merged: merged.into(),
+                    upper: upper.into(),
+                    work: work.into(),
+                    binds: binds.iter().map(Into::into).collect(),
+                    sshd_config: config.into(),
+                };
+                eprintln!("esxsim boot: {}", boot.run());
+                ExitCode::from(1)
+            }
             _ => {
                 eprintln!(
-                    "usage: esxsim seed < SEED.json   (or run as esxcli / vim-cmd with {STATE_ENV} set)"
+                    "usage: esxsim seed < SEED.json | esxsim boot MERGED UPPER WORK SSHD_CONFIG [BIND]…\n       (or run as esxcli / vim-cmd with {STATE_ENV} set)"
                 );
                 ExitCode::from(2)
             }
