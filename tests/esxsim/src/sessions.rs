@@ -1,5 +1,6 @@
 //! The sshd processes serving the simulated host, found through `/proc`, so the simulator can
-//! drop a connection (kill the session's sshd) or play a reboot (pause the listener).
+//! drop a connection (kill the session's sshd) or play a reboot (pause the listener), and the
+//! fixture can stop a host and everything it started.
 
 use std::fs;
 
@@ -17,14 +18,29 @@ pub fn comm(pid: u32) -> Option<String> {
         .map(|s| s.trim().to_string())
 }
 
+/// Every process on the machine.
+pub fn all() -> Vec<u32> {
+    fs::read_dir("/proc")
+        .map(|d| {
+            d.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Processes whose parent is `pid`.
 pub fn children(pid: u32) -> Vec<u32> {
-    let Ok(dir) = fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+    all()
+        .into_iter()
         .filter(|p| parent(*p) == Some(pid))
         .collect()
+}
+
+/// The mount namespace of `pid` (`mnt:[4026532…]`): a simulated host's processes share one.
+pub fn mount_ns(pid: u32) -> Option<String> {
+    fs::read_link(format!("/proc/{pid}/ns/mnt"))
+        .ok()
+        .map(|p| p.display().to_string())
 }
 
 /// Every process below `pid`, deepest first (so parents outlive their children and reap them).
