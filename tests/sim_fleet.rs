@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::sshd::{SimHost, SimOptions, esxsim_binary};
+use common::sshd::{SimHost, SimOptions, State, esxsim_binary};
 use esxforge_esxsim::cmdlog::Entry;
 
 /// `esxsim fleet …` with piped stdin and stdout.
