@@ -147,12 +147,31 @@ fn esxsim_fleet_serves_an_inventory_until_stdin_closes() {
 fn esxsim_fleet_stops_on_sigterm_and_sigint() {
     for signal in [libc::SIGTERM, libc::SIGINT] {
         let dir = tempfile::tempdir().unwrap();
-        let (child, mut out) =
-            start_fleet(&["--hosts", "2", "--dir", dir.path().to_str().unwrap()]);
+        let (child, mut out) = start_fleet(&[
+            "--hosts",
+            "2",
+            "--dir",
+            dir.path().to_str().unwrap(),
+            "--latency-ms",
+            "40",
+        ]);
         assert_eq!(ready(&mut out)["ready"], 2);
         let info: serde_json::Value =
             serde_json::from_slice(&std::fs::read(dir.path().join("fleet.json")).unwrap()).unwrap();
         assert!(info["hosts"][0]["command_log"].is_null());
+        // --latency-ms: every esxcli and vim-cmd of every host is slowed.
+        for host in info["hosts"].as_array().unwrap() {
+            let state: State =
+                serde_json::from_slice(&std::fs::read(host["state"].as_str().unwrap()).unwrap())
+                    .unwrap();
+            let slow: Vec<(&str, u64)> = state
+                .faults
+                .slow
+                .iter()
+                .map(|r| (r.command.as_str(), r.ms))
+                .collect();
+            assert_eq!(slow, [("esxcli", 40), ("vim-cmd", 40)]);
+        }
         let pids = sshd_pids(&info);
         // SAFETY: kill(2) on the child this test started.
         unsafe {

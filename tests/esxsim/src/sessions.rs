@@ -11,6 +11,15 @@ pub fn parent(pid: u32) -> Option<u32> {
     after.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// When `pid` started, in clock ticks since boot: with the pid, it names one process even after
+/// the pid is reused.
+pub fn start_time(pid: u32) -> Option<u64> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after = stat.rsplit_once(')')?.1;
+    // Field 22 of stat; the 20th after the command name.
+    after.split_whitespace().nth(19)?.parse().ok()
+}
+
 /// The command name of `pid` (`sshd`, `sh`, …).
 pub fn comm(pid: u32) -> Option<String> {
     fs::read_to_string(format!("/proc/{pid}/comm"))
