@@ -1,6 +1,7 @@
 //! `esxforge host facts` asks per VM only what it needs: devices from `get.config`, the power
-//! state from `get.summary`, and `device.getdevices` / `power.getstate` only for a VM those left
-//! short. Checked on the simulator's command log (what really ran on the host).
+//! state and tools status from `get.summary`, and `device.getdevices` / `power.getstate` /
+//! `get.guest` only for a VM those left short. Checked on the simulator's command log (what
+//! really ran on the host).
 
 mod common;
 
@@ -36,21 +37,21 @@ fn ran(host: &SimHost, cmd: &str) -> usize {
         .count()
 }
 
-/// What the fallbacks stand in for: devices, CPUs, memory and power state, per VM.
+/// What the fallbacks stand in for: devices, CPUs, memory, power state and tools, per VM.
 fn vm_hardware(f: &HostFacts) -> Vec<String> {
     f.vms
         .iter()
         .map(|v| {
             format!(
-                "{} on={} cpu={} mem={} {:?}",
-                v.name, v.powered_on, v.num_cpu, v.memory_mb, v.devices
+                "{} on={} cpu={} mem={} tools={} {:?}",
+                v.name, v.powered_on, v.num_cpu, v.memory_mb, v.tools_running_status, v.devices
             )
         })
         .collect()
 }
 
 #[test]
-fn config_and_summary_answer_for_devices_and_power_state() {
+fn config_and_summary_answer_for_devices_power_state_and_tools() {
     let host = SimHost::start(SimOptions {
         command_log: true,
         ..SimOptions::default()
@@ -69,6 +70,7 @@ fn config_and_summary_answer_for_devices_and_power_state() {
         assert_eq!(got.powered_on, want.powered_on, "{}", want.name);
         assert_eq!(got.num_cpu, want.num_cpu);
         assert_eq!(got.memory_mb, want.memory_mb);
+        assert_eq!(got.tools_running_status, want.tools_running);
         assert!(!got.devices.is_empty(), "{} has devices", want.name);
         assert!(got.devices.iter().any(|d| matches!(d, Device::Disk { .. })));
     }
@@ -76,12 +78,13 @@ fn config_and_summary_answer_for_devices_and_power_state() {
     assert!(notes.iter().all(|n| !n.contains("vmsvc")), "{notes:?}");
     assert_eq!(ran(&host, "get.config"), st.vms.len());
     assert_eq!(ran(&host, "get.summary"), st.vms.len());
-    assert_eq!(ran(&host, "device.getdevices"), 0);
-    assert_eq!(ran(&host, "power.getstate"), 0);
+    for fallback in ["device.getdevices", "power.getstate", "get.guest"] {
+        assert_eq!(ran(&host, fallback), 0, "{fallback}");
+    }
 }
 
 #[test]
-fn getdevices_and_getstate_fill_in_when_config_and_summary_fail() {
+fn getdevices_getstate_and_get_guest_fill_in_when_config_and_summary_fail() {
     let fails = |command: &str| FailRule {
         command: command.into(),
         exit_code: 1,
@@ -105,8 +108,9 @@ fn getdevices_and_getstate_fill_in_when_config_and_summary_fail() {
     let (got, notes) = facts(&broken);
     assert_eq!(vm_hardware(&got), vm_hardware(&want));
     let vms = want.vms.len();
-    assert_eq!(ran(&broken, "device.getdevices"), vms);
-    assert_eq!(ran(&broken, "power.getstate"), vms);
+    for fallback in ["device.getdevices", "power.getstate", "get.guest"] {
+        assert_eq!(ran(&broken, fallback), vms, "{fallback}");
+    }
     for cmd in ["get.config", "get.summary"] {
         assert_eq!(
             notes.iter().filter(|n| n.contains(cmd)).count(),
@@ -114,6 +118,11 @@ fn getdevices_and_getstate_fill_in_when_config_and_summary_fail() {
             "{notes:?}"
         );
     }
-    // Without the fallbacks the devices would be gone: the test sees a difference.
-    assert!(want.vms.iter().all(|v| !v.devices.is_empty()));
+    // Without the fallbacks these would be gone: the comparison above would see it.
+    assert!(
+        want.vms
+            .iter()
+            .all(|v| !v.devices.is_empty() && !v.tools_running_status.is_empty())
+    );
+    assert!(want.vms.iter().any(|v| v.powered_on));
 }

@@ -1,7 +1,8 @@
-//! Registered VMs: `getallvms`, then per VM `get.summary`, `get.config`, `get.guest` and
-//! `snapshot.get`; `device.getdevices` and `power.getstate` only for a VM whose config has no
-//! devices or whose summary has no power state (both answer what those two would: the config
-//! holds the same `VirtualHardware`, the summary the runtime power state).
+//! Registered VMs: `getallvms`, then per VM `get.summary`, `get.config` and `snapshot.get`.
+//! `device.getdevices`, `power.getstate` and `get.guest` follow only for a VM whose config has
+//! no devices or whose summary has no power state or tools status: otherwise those already
+//! answered what the three would (the config holds the same `VirtualHardware`, the summary the
+//! runtime power state and the guest's tools status).
 
 use super::query::{Answers, Query};
 use crate::facts::{Backing, CpuIdLevel, Datastore, Device, Vm};
@@ -10,10 +11,10 @@ use crate::parse::vmodl::{self, Vmodl, VmodlError};
 use crate::transport::ExecOutput;
 
 /// Asked for every VM.
-const PER_VM: [&str; 4] = ["get.summary", "get.config", "get.guest", "snapshot.get"];
+const PER_VM: [&str; 3] = ["get.summary", "get.config", "snapshot.get"];
 
 /// Asked, in a later round, only for what the [`PER_VM`] answers lacked.
-const FALLBACK: [&str; 2] = ["device.getdevices", "power.getstate"];
+const FALLBACK: [&str; 3] = ["device.getdevices", "power.getstate", "get.guest"];
 
 pub fn rows(answers: &Answers) -> Vec<VmRow> {
     answers
@@ -44,8 +45,10 @@ pub fn fallback_queries(rows: &[VmRow], details: &Answers) -> Vec<(String, Query
             let id = row.vmid.as_str();
             let devices = config_hardware(details, id).is_none();
             let power = summary_power(details, id).is_none();
-            [(FALLBACK[0], devices), (FALLBACK[1], power)]
+            let tools = summary_tools(details, id).is_none();
+            FALLBACK
                 .into_iter()
+                .zip([devices, power, tools])
                 .filter(|(_, wanted)| *wanted)
                 .map(move |(cmd, _)| query(cmd, id))
         })
@@ -59,6 +62,15 @@ fn config_hardware(details: &Answers, vmid: &str) -> Option<Vmodl> {
         .get("hardware")
         .filter(|h| h.get("device").is_some())
         .cloned()
+}
+
+/// The guest's tools status as the summary has it (`guestToolsRunning`, …).
+fn summary_tools(details: &Answers, vmid: &str) -> Option<String> {
+    object(details, "get.summary", vmid)
+        .ok()?
+        .path(&["guest", "toolsRunningStatus"])
+        .and_then(Vmodl::as_str)
+        .map(str::to_string)
 }
 
 /// The summary's runtime power state (`poweredOn`, …).
@@ -123,7 +135,6 @@ fn vm(row: &VmRow, details: &Answers, datastores: &[Datastore]) -> Vm {
     let id = row.vmid.as_str();
     let summary = object(details, "get.summary", id).ok();
     let config = object(details, "get.config", id).ok();
-    let guest = object(details, "get.guest", id).ok();
     let hardware =
         config_hardware(details, id).or_else(|| object(details, "device.getdevices", id).ok());
     let s = |path: &[&str]| summary.as_ref().and_then(|v| v.path(path));
@@ -192,10 +203,12 @@ fn vm(row: &VmRow, details: &Answers, datastores: &[Datastore]) -> Vm {
         active_memory_mb: num(s(&["quickStats", "guestMemoryUsage"])),
         cpu_affinity: affinity("cpuAffinity", "sched.cpu.affinity"),
         memory_affinity: affinity("memoryAffinity", "sched.mem.affinity"),
-        tools_running_status: guest
-            .as_ref()
-            .and_then(|g| text(g.get("toolsRunningStatus")))
-            .or_else(|| text(s(&["guest", "toolsRunningStatus"])))
+        tools_running_status: summary_tools(details, id)
+            .or_else(|| {
+                object(details, "get.guest", id)
+                    .ok()
+                    .and_then(|g| text(g.get("toolsRunningStatus")))
+            })
             .unwrap_or_default(),
         heartbeat_status: text(s(&["quickStats", "guestHeartbeatStatus"]))
             .or_else(|| text(s(&["guestHeartbeatStatus"])))
