@@ -212,10 +212,15 @@ fn read_template(path: &Path) -> Result<String, RenderError> {
 /// Kickstarts are ASCII with LF line ends: anything else is a template bug, refused here
 /// rather than found by the installer.
 fn check_ascii(host: &str, text: &str) -> Result<(), RenderError> {
-    let bad = text
-        .bytes()
-        .position(|b| !(b == b'\n' || b == b'\t' || (0x20..0x7f).contains(&b)));
-    let Some(at) = bad else { return Ok(()) };
+    let allowed = |b: u8| b == b'\n' || b == b'\t' || (0x20..0x7f).contains(&b);
+    // Every kickstart passes: test all bytes without stopping early (which lets the compiler
+    // test many at a time), and look for the culprit only when there is one.
+    if text.bytes().fold(true, |ok, b| ok & allowed(b)) {
+        return Ok(());
+    }
+    let Some(at) = text.bytes().position(|b| !allowed(b)) else {
+        return Ok(());
+    };
     let line = text
         .as_bytes()
         .get(..at)
