@@ -340,7 +340,7 @@ impl Worker {
         let mut d = self.decoder(Layer::Merged);
         let host = decode::host_fields(&mut d, Fields::merged(merged.pairs()), &hp, name)?;
         let before = self.problems.errors();
-        check::host(&host, &hp.to_string(), &mut self.problems);
+        check::host(&host, &hp, &mut self.problems);
         let consistent = self.problems.errors() == before;
         Some((host, consistent))
     }
