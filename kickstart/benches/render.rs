@@ -9,6 +9,10 @@ use std::time::Instant;
 use esxforge_kickstart::inventory::Inventory;
 use esxforge_kickstart::render::{Renderer, write_one};
 
+/// The allocator of the `esxforge` binary, so that the split is the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     // cargo passes `--bench` to harness-less benches; the inventory is the first other argument.
     let path: PathBuf = std::env::args()
