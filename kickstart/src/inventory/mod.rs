@@ -207,7 +207,7 @@ impl Inventory {
         let base = path.parent().unwrap_or(FsPath::new("."));
         let (inventory, mut problems) = load(&doc, path, base, options);
         if !problems.is_empty() {
-            let index = LineIndex::new(text);
+            let index = LineIndex::new(text, problems.iter().map(|p| p.path.as_str()));
             for p in &mut problems {
                 p.line = index.find(&p.path);
             }
