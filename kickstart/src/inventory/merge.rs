@@ -134,7 +134,7 @@ impl Slot<'_> {
     }
 }
 
-/// A host's top level, `base` < `own`, in the order [`layer`] would give it.
+/// A host's top level, `base` < `own`: the base's keys in its order, then the host's new ones.
 pub(crate) struct Merged<'a> {
     pub(crate) entries: Vec<(&'a Value, Slot<'a>)>,
 }
@@ -231,5 +231,38 @@ mod tests {
                 "vmkernel: [{name: vmk1, portgroup: vMotion, ip: 10.0.20.5}, {name: vmk2, portgroup: iSCSI}]\nrootpw: {env: PW}\nhosts: [a]"
             )
         );
+    }
+
+    #[test]
+    fn a_merged_host_shares_what_it_does_not_change() {
+        let defaults = yaml(
+            "ntp: [a]\nnetwork: {vlan: 10}\nsyslog: {datastore: \"{{ hostname }}-ds\"}\nvmkernel: [{name: vmk1, portgroup: vMotion}]\nssh: true\nvars: {site: \"{{ x }}\"}",
+        );
+        let group = yaml("hosts: [esx01]\nntp: [b]");
+        let own = yaml(
+            "network: {ip: 10.0.0.5}\nvmkernel: [{name: vmk1, ip: 10.0.20.5}]\nssh: null\nshell: true",
+        );
+        let base = Base::new(&defaults, &[&group]);
+        let merged = Merged::new(&base, &own);
+
+        // The same values as merging the layers one after the other.
+        let mut expected = defaults.clone();
+        layer(&mut expected, &group, &["hosts"]);
+        layer(&mut expected, &own, &[]);
+        let got: Mapping = merged
+            .pairs()
+            .into_iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        assert_eq!(got, expected);
+
+        let owned: Vec<&str> = merged
+            .entries
+            .iter()
+            .filter(|(_, slot)| matches!(slot, Slot::Own(_)))
+            .filter_map(|(k, _)| k.as_str())
+            .collect();
+        // Merged from two layers, or templated; `vars` and the rest are shared.
+        assert_eq!(owned, ["network", "syslog", "vmkernel"]);
     }
 }

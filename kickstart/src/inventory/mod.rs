@@ -600,10 +600,8 @@ impl Worker {
 
     /// Render the templated strings of one merged host in place; whether all rendered.
     fn render_templates(&mut self, merged: &mut Merged<'_>, path: &Path<'_>, name: &str) -> bool {
-        let to_render = |(k, slot): &(&Value, Slot<'_>)| match slot {
-            Slot::Own(v) => merge::templated(k.as_str().unwrap_or_default(), v),
-            Slot::Shared(_) => false,
-        };
+        // Only values the host owns can hold templates (shared ones have none).
+        let to_render = |(k, slot): &(&Value, Slot<'_>)| matches!(slot, Slot::Own(v) if merge::templated(k.as_str().unwrap_or_default(), v));
         if !merged.entries.iter().any(to_render) {
             return true;
         }
@@ -653,13 +651,12 @@ impl Worker {
             ip => ip,
             vars => vars,
         );
-        for (k, slot) in &mut merged.entries {
-            let Some(key) = k.as_str() else { continue };
-            let Slot::Own(v) = slot else { continue };
-            // `vars` are the templates' input, not templates.
-            if key == "vars" {
+        for entry in &mut merged.entries {
+            if !to_render(entry) {
                 continue;
             }
+            let (k, Slot::Own(v)) = entry else { continue };
+            let key = k.as_str().unwrap_or_default();
             let level = if NAMED_LISTS.contains(&key) {
                 Level::NamedList
             } else {
