@@ -17,6 +17,11 @@ use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::report::{Global, Status};
 
+/// `ks render` of 10,000 hosts spends a fifth of its instructions in glibc's malloc and free
+/// (YAML values, decoded hosts, template values): mimalloc takes about 12 % off its CPU time.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "esxforge", version, about, propagate_version = true)]
 struct Cli {

@@ -7,7 +7,7 @@ use std::net::Ipv4Addr;
 
 use super::host::*;
 use super::net::{Label, NicRef, Vmnic};
-use super::problem::Problems;
+use super::problem::{Path, Problems};
 use super::rootpw::RootPassword;
 
 /// The port group the installer creates for `vmk0`.
@@ -140,7 +140,8 @@ fn names(list: &[&Vmnic]) -> String {
 }
 
 /// Problems inside one host.
-pub(crate) fn host(h: &Host, path: &str, p: &mut Problems) {
+/// `path` is the host's (`hosts.esx01`); paths are only written out for a problem found.
+pub(crate) fn host(h: &Host, path: &Path<'_>, p: &mut Problems) {
     version(h, path, p);
     clear_password(h, path, p);
     secure_boot(h, path, p);
@@ -148,9 +149,9 @@ pub(crate) fn host(h: &Host, path: &str, p: &mut Problems) {
     iscsi(h, path, p);
 }
 
-fn version(h: &Host, path: &str, p: &mut Problems) {
+fn version(h: &Host, path: &Path<'_>, p: &mut Problems) {
     let v = h.esxi;
-    let install = format!("{path}.install");
+    let install = path.key("install");
     if h.install.mode != InstallMode::Install && !v.has_upgrade() {
         p.error(
             format!("{install}.mode"),
@@ -237,7 +238,9 @@ fn version(h: &Host, path: &str, p: &mut Problems) {
         }
     }
     for k in &h.vmkernel {
-        let at = format!("{path}.vmkernel[{}].services", k.name.as_str());
+        let vmkernel = path.key("vmkernel");
+        let vmk = vmkernel.name(k.name.as_str());
+        let at = vmk.key("services");
         for s in &k.services {
             let lacks = match s {
                 VmkService::Vmotion => None,
@@ -253,20 +256,21 @@ fn version(h: &Host, path: &str, p: &mut Problems) {
                 _ => None,
             };
             if let Some(what) = lacks {
-                p.error(&at, format!("`{}`: ESXi {v} has no {what}", s.key()));
+                p.error(at, format!("`{}`: ESXi {v} has no {what}", s.key()));
             }
         }
     }
     for (i, d) in h.drivers.iter().enumerate() {
-        let at = format!("{path}.drivers[{}]", i);
+        let drivers = path.key("drivers");
+        let at = drivers.index(i);
         if d.kind == DriverKind::Component && !v.has_components() {
             p.error(
-                &at,
+                at,
                 format!("ESXi {v} has no components (7.0 and later): give a bundle or a VIB"),
             );
         }
         if !v.has_esxcli() && d.kind != DriverKind::Bundle {
-            p.error(&at, "ESXi 4.1 installs drivers from offline bundles (esxupdate --bundle): give a .zip bundle");
+            p.error(at, "ESXi 4.1 installs drivers from offline bundles (esxupdate --bundle): give a .zip bundle");
         }
     }
     if !v.has_esxcli_ntp() {
@@ -290,7 +294,7 @@ fn version(h: &Host, path: &str, p: &mut Problems) {
 
 /// A clear password written as such must pass the installer's strength check, or the install
 /// stops; the lint module holds that check. The message never includes the password.
-fn clear_password(h: &Host, path: &str, p: &mut Problems) {
+fn clear_password(h: &Host, path: &Path<'_>, p: &mut Problems) {
     let Some(RootPassword::Clear {
         secret,
         clear_text_ok: true,
@@ -307,7 +311,7 @@ fn clear_password(h: &Host, path: &str, p: &mut Problems) {
     }
 }
 
-fn secure_boot(h: &Host, path: &str, p: &mut Problems) {
+fn secure_boot(h: &Host, path: &Path<'_>, p: &mut Problems) {
     if h.post_install == PostInstall::HostApply {
         if !h.drivers.is_empty() {
             p.error(
@@ -338,10 +342,11 @@ fn secure_boot(h: &Host, path: &str, p: &mut Problems) {
     }
 }
 
-fn network(h: &Host, path: &str, p: &mut Problems) {
+fn network(h: &Host, path: &Path<'_>, p: &mut Problems) {
     let mut owner: HashMap<&Vmnic, &Label> = HashMap::new();
     for vs in &h.vswitches {
-        let at = format!("{path}.vswitches[{}]", vs.name.as_str());
+        let vswitches = path.key("vswitches");
+        let at = vswitches.name(vs.name.as_str());
         for u in &vs.uplinks {
             if let Some(other) = owner.insert(u, &vs.name) {
                 let msg = if *other == vs.name {
@@ -391,7 +396,8 @@ fn network(h: &Host, path: &str, p: &mut Problems) {
     }
 
     for pg in &h.portgroups {
-        let at = format!("{path}.portgroups[{}]", pg.name.as_str());
+        let portgroups = path.key("portgroups");
+        let at = portgroups.name(pg.name.as_str());
         let Some(uplinks) = uplinks_of(h, pg.vswitch.as_str()) else {
             p.error(
                 format!("{at}.vswitch"),
@@ -402,12 +408,12 @@ fn network(h: &Host, path: &str, p: &mut Problems) {
         if pg.name.as_str() == MANAGEMENT_PORTGROUP {
             let mgmt_vlan = h.network.vlan.map_or(0, |v| v.id());
             if pg.vswitch.as_str() != DEFAULT_VSWITCH || pg.vlan.id() != mgmt_vlan {
-                p.error(&at, format!("the installer creates {MANAGEMENT_PORTGROUP} on {DEFAULT_VSWITCH} with network.vlan; only its failover can be set here"));
+                p.error(at, format!("the installer creates {MANAGEMENT_PORTGROUP} on {DEFAULT_VSWITCH} with network.vlan; only its failover can be set here"));
             }
         }
         if pg.name.as_str() == "VM Network" && h.network.vm_portgroup {
             p.error(
-                &at,
+                at,
                 "is created by the installer already (network.vm_portgroup: true)",
             );
         }
@@ -437,7 +443,8 @@ fn network(h: &Host, path: &str, p: &mut Problems) {
         ips.insert(ip, "the management address".into());
     }
     for k in &h.vmkernel {
-        let at = format!("{path}.vmkernel[{}]", k.name.as_str());
+        let vmkernel = path.key("vmkernel");
+        let at = vmkernel.name(k.name.as_str());
         if k.name.as_str() == "vmk0" {
             p.error(
                 format!("{at}.name"),
@@ -498,17 +505,18 @@ fn network(h: &Host, path: &str, p: &mut Problems) {
     }
 }
 
-fn iscsi(h: &Host, path: &str, p: &mut Problems) {
+fn iscsi(h: &Host, path: &Path<'_>, p: &mut Problems) {
     let Some(iscsi) = &h.iscsi else { return };
-    let at = format!("{path}.iscsi");
+    let at = path.key("iscsi");
     for (i, vmk) in iscsi.bind.iter().enumerate() {
-        let here = format!("{at}.bind[{}]", i);
+        let bind = at.key("bind");
+        let here = bind.index(i);
         if iscsi.bind.iter().take(i).any(|b| b == vmk) {
-            p.error(&here, format!("{vmk} is bound twice"));
+            p.error(here, format!("{vmk} is bound twice"));
             continue;
         }
         let Some(k) = h.vmkernel.iter().find(|k| k.name == *vmk) else {
-            p.error(&here, format!("{vmk} is not a vmknic of this host"));
+            p.error(here, format!("{vmk} is not a vmknic of this host"));
             continue;
         };
         let Some(pg) = h.portgroups.iter().find(|pg| pg.name == k.portgroup) else {
@@ -540,13 +548,13 @@ fn iscsi(h: &Host, path: &str, p: &mut Problems) {
 /// Duplicates across the inventory: FQDNs, IP addresses, management MACs; and local datastore
 /// names, which must differ for vCenter to tell them apart.
 pub(crate) fn across(hosts: &[&Host], p: &mut Problems) {
-    let hosts_path = "hosts";
+    let hosts_path = Path::ROOT.key("hosts");
     let mut fqdns: HashMap<String, &str> = HashMap::new();
     let mut ips: HashMap<Ipv4Addr, (&str, Option<&str>)> = HashMap::new();
     let mut macs: HashMap<String, &str> = HashMap::new();
     let mut datastores: HashMap<&str, &str> = HashMap::new();
     for h in hosts {
-        let hp = format!("{hosts_path}.{}", &h.name);
+        let hp = hosts_path.key(&h.name);
         let fqdn = h.network.fqdn.as_str().to_ascii_lowercase();
         if let Some(other) = fqdns.insert(fqdn, &h.name) {
             p.error(

@@ -46,9 +46,10 @@ mod template;
 #[cfg(test)]
 mod tests;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io::Read;
 use std::path::{Path as FsPath, PathBuf};
+use std::rc::Rc;
 
 use serde_yaml::{Mapping, Value};
 
@@ -63,8 +64,9 @@ pub use rootpw::{CryptHash, RootPassword, Secret, SecretSource, salt_for, sha512
 
 use crate::cluster::Cluster;
 use crate::version::EsxiVersion;
-use decode::{Decoder, Layer, NAMED_LISTS};
+use decode::{Decoder, Fields, Layer, NAMED_LISTS};
 use lines::LineIndex;
+use merge::{Base, Merged, Slot};
 use problem::{Path, Problems};
 use secrets::Secrets;
 use suggest::did_you_mean;
@@ -205,7 +207,7 @@ impl Inventory {
         let base = path.parent().unwrap_or(FsPath::new("."));
         let (inventory, mut problems) = load(&doc, path, base, options);
         if !problems.is_empty() {
-            let index = LineIndex::new(text);
+            let index = LineIndex::new(text, problems.iter().map(|p| p.path.as_str()));
             for p in &mut problems {
                 p.line = index.find(&p.path);
             }
@@ -251,11 +253,13 @@ fn strip_location(msg: &str) -> String {
 }
 
 /// What one thread needs to check layers and resolve hosts: its own problem list, template
-/// cache and secret cache, so that hosts resolve in parallel without locks.
+/// cache, secret cache and merged bases, so that hosts resolve in parallel without locks.
 struct Worker {
     problems: Problems,
     templates: ValueTemplates,
     secrets: Secrets,
+    /// Defaults merged with each set of groups met so far, by the groups' indexes.
+    bases: HashMap<Vec<usize>, Rc<Base>>,
 }
 
 /// Below this many hosts, resolving them on other threads costs more than it saves.
@@ -267,6 +271,7 @@ impl Worker {
             problems: Problems::default(),
             templates: ValueTemplates::new(),
             secrets: Secrets::new(base),
+            bases: HashMap::new(),
         }
     }
 
@@ -300,35 +305,42 @@ impl Worker {
             );
             return None;
         }
-        let empty = Value::Mapping(Mapping::new());
-        let value = if value.is_null() { &empty } else { value };
+        let nothing = Value::Mapping(Mapping::new());
+        let value = if value.is_null() { &nothing } else { value };
         let own_ok = self.layer(value, &hp, Layer::Host, name);
-        let mine: Vec<&(&Mapping, HashSet<&str>, bool)> = shared
+        let mine: Vec<(usize, &GroupLayer<'_>)> = shared
             .groups
             .iter()
-            .filter(|(_, m, _)| m.contains(name))
+            .enumerate()
+            .filter(|(_, g)| g.members.contains(name))
             .collect();
-        if !own_ok || !shared.defaults_ok || mine.iter().any(|(_, _, ok)| !ok) {
+        if !own_ok || !shared.defaults_ok || mine.iter().any(|(_, g)| !g.ok) {
             return None;
         }
-        let mut merged = shared.defaults.clone();
-        for (layer, _, _) in &mine {
-            merge::layer(&mut merged, layer, &["hosts"]);
-        }
-        if let Some(own) = value.as_mapping() {
-            merge::layer(&mut merged, own, &[]);
-        }
+        let signature: Vec<usize> = mine.iter().map(|(i, _)| *i).collect();
+        let base = match self.bases.get(&signature) {
+            Some(base) => Rc::clone(base),
+            None => {
+                let groups: Vec<&Mapping> = mine.iter().map(|(_, g)| g.values).collect();
+                let base = Rc::new(Base::new(shared.defaults, &groups));
+                self.bases.insert(signature, Rc::clone(&base));
+                base
+            }
+        };
+        let empty = Mapping::new();
+        let own = value.as_mapping().unwrap_or(&empty);
+        let esxi_key = Value::from("esxi");
+        let mut merged = Merged::new(&base, own);
         if let Some(v) = shared.options.esxi {
-            merged.insert(Value::from("esxi"), Value::from(v.to_string()));
+            merged.set(&esxi_key, Value::from(v.to_string()));
         }
-        let mut merged = Value::Mapping(merged);
-        if has_template(&merged) && !self.render_templates(&mut merged, &hp, name) {
+        if !self.render_templates(&mut merged, &hp, name) {
             return None;
         }
         let mut d = self.decoder(Layer::Merged);
-        let host = decode::host(&mut d, &merged, &hp, name)?;
+        let host = decode::host_fields(&mut d, Fields::merged(merged.pairs()), &hp, name)?;
         let before = self.problems.errors();
-        check::host(&host, &hp.to_string(), &mut self.problems);
+        check::host(&host, &hp, &mut self.problems);
         let consistent = self.problems.errors() == before;
         Some((host, consistent))
     }
@@ -338,9 +350,16 @@ impl Worker {
 struct Shared<'a> {
     defaults: &'a Mapping,
     defaults_ok: bool,
-    /// Each group's values, members, and whether it is free of errors.
-    groups: Vec<(&'a Mapping, HashSet<&'a str>, bool)>,
+    groups: Vec<GroupLayer<'a>>,
     options: &'a Options,
+}
+
+/// One group as every host's resolution reads it.
+struct GroupLayer<'a> {
+    values: &'a Mapping,
+    members: HashSet<&'a str>,
+    /// Whether the group's own values are free of errors.
+    ok: bool,
 }
 
 /// The outcome of one host: its problems, and the host if it resolved.
@@ -480,7 +499,7 @@ impl Worker {
 
         // Groups: check each, and note which hosts each contains.
         let groups_path = root.key("groups");
-        let mut group_layers: Vec<(&Mapping, HashSet<&str>, bool)> = Vec::new();
+        let mut group_layers: Vec<GroupLayer<'_>> = Vec::new();
         match groups {
             None => {}
             Some(Value::Mapping(m)) => {
@@ -493,7 +512,11 @@ impl Worker {
                     let gp = groups_path.key(name);
                     let ok = self.layer(v, &gp, Layer::Group, name);
                     let members = self.members(v, &gp, &host_names);
-                    group_layers.push((v.as_mapping().unwrap_or(&empty), members, ok));
+                    group_layers.push(GroupLayer {
+                        values: v.as_mapping().unwrap_or(&empty),
+                        members,
+                        ok,
+                    });
                 }
             }
             Some(other) => self.problems.error(
@@ -576,7 +599,12 @@ impl Worker {
     }
 
     /// Render the templated strings of one merged host in place; whether all rendered.
-    fn render_templates(&mut self, merged: &mut Value, path: &Path<'_>, name: &str) -> bool {
+    fn render_templates(&mut self, merged: &mut Merged<'_>, path: &Path<'_>, name: &str) -> bool {
+        // Only values the host owns can hold templates (shared ones have none).
+        let to_render = |(k, slot): &(&Value, Slot<'_>)| matches!(slot, Slot::Own(v) if merge::templated(k.as_str().unwrap_or_default(), v));
+        if !merged.entries.iter().any(to_render) {
+            return true;
+        }
         let vars = merged
             .get("vars")
             .cloned()
@@ -587,11 +615,9 @@ impl Worker {
         // The names other templates use come first, rendered with only `name` and `vars`.
         let first = minijinja::context!(name => name, vars => vars.clone());
         let net = path.key("network");
+        let network = merged.get("network");
         let early = |key: &'static str, this: &mut Self| -> Option<String> {
-            let v = merged
-                .get("network")
-                .and_then(|n| n.get(key))
-                .and_then(Value::as_str)?;
+            let v = network.and_then(|n| n.get(key)).and_then(Value::as_str)?;
             if !is_template(v) {
                 return Some(v.to_string());
             }
@@ -625,7 +651,19 @@ impl Worker {
             ip => ip,
             vars => vars,
         );
-        self.walk(merged, path, &ctx, Level::Top);
+        for entry in &mut merged.entries {
+            if !to_render(entry) {
+                continue;
+            }
+            let (k, Slot::Own(v)) = entry else { continue };
+            let key = k.as_str().unwrap_or_default();
+            let level = if NAMED_LISTS.contains(&key) {
+                Level::NamedList
+            } else {
+                Level::Inner
+            };
+            self.walk(v, &path.key(key), &ctx, level);
+        }
         self.problems.errors() == before
     }
 
@@ -638,13 +676,7 @@ impl Worker {
             Value::Mapping(m) => {
                 for (k, child) in m.iter_mut() {
                     let Some(key) = k.as_str() else { continue };
-                    let next = match (level, key) {
-                        // `vars` are the templates' input, not templates.
-                        (Level::Top, "vars") => continue,
-                        (Level::Top, k) if NAMED_LISTS.contains(&k) => Level::NamedList,
-                        _ => Level::Inner,
-                    };
-                    self.walk(child, &path.key(key), ctx, next);
+                    self.walk(child, &path.key(key), ctx, Level::Inner);
                 }
             }
             Value::Sequence(seq) => {
@@ -666,20 +698,9 @@ impl Worker {
     }
 }
 
-/// Where [`Loader::walk`] is in a host's value: its top, a named list, or deeper.
+/// Where [`Worker::walk`] is in a host's value: a named list, or anywhere else.
 #[derive(Clone, Copy)]
 enum Level {
-    Top,
     NamedList,
     Inner,
-}
-
-/// Whether any string under `v` is a template (most hosts have none: skip the walk).
-fn has_template(v: &Value) -> bool {
-    match v {
-        Value::String(s) => is_template(s),
-        Value::Mapping(m) => m.values().any(has_template),
-        Value::Sequence(s) => s.iter().any(has_template),
-        _ => false,
-    }
 }

@@ -8,10 +8,24 @@
 use std::collections::HashSet;
 
 use minijinja::{Environment, UndefinedBehavior};
+use serde_yaml::Value;
 
 /// Whether `s` is a template rather than a literal.
 pub(crate) fn is_template(s: &str) -> bool {
-    s.contains("{{") || s.contains("{%")
+    // Asked of every string of every host: one pass over the bytes, no searcher to set up.
+    s.as_bytes()
+        .windows(2)
+        .any(|w| matches!(w, [b'{', b'{' | b'%']))
+}
+
+/// Whether any string under `v` is a template (most values have none: skip them).
+pub(crate) fn has_template(v: &Value) -> bool {
+    match v {
+        Value::String(s) => is_template(s),
+        Value::Mapping(m) => m.values().any(has_template),
+        Value::Sequence(s) => s.iter().any(has_template),
+        _ => false,
+    }
 }
 
 pub(crate) struct ValueTemplates {

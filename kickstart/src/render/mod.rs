@@ -26,10 +26,11 @@ mod tests;
 mod view;
 mod write;
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use minijinja::syntax::SyntaxConfig;
-use minijinja::{Environment, UndefinedBehavior};
+use minijinja::{Environment, UndefinedBehavior, Value};
 
 use crate::inventory::Host;
 
@@ -187,9 +188,22 @@ fn environment() -> Environment<'static> {
     // `esxcli network ip interface tag add --tagname=` by service key, shared by every render.
     let tags = crate::inventory::VmkService::ALL.map(|s| (s.key(), s.tag()));
     env.add_global("tags", minijinja::Value::from_pairs(tags));
-    env.add_filter("ksq", |s: String| ksq(&s));
-    env.add_filter("shq", |s: String| shq(&s));
+    env.add_filter("ksq", |v: Value| quoted(v, ksq));
+    env.add_filter("shq", |v: Value| quoted(v, shq));
     env
+}
+
+/// `v` as text, quoted by `quote`. Most values need no quotes: they are passed on as they are,
+/// without copying the string.
+fn quoted(v: Value, quote: fn(&str) -> Cow<'_, str>) -> Value {
+    let text = match v.as_str() {
+        Some(s) => Cow::Borrowed(s),
+        None => Cow::Owned(v.to_string()),
+    };
+    match quote(&text) {
+        Cow::Borrowed(_) if v.as_str().is_some() => v,
+        q => Value::from(q.into_owned()),
+    }
 }
 
 fn read_template(path: &Path) -> Result<String, RenderError> {
@@ -212,10 +226,15 @@ fn read_template(path: &Path) -> Result<String, RenderError> {
 /// Kickstarts are ASCII with LF line ends: anything else is a template bug, refused here
 /// rather than found by the installer.
 fn check_ascii(host: &str, text: &str) -> Result<(), RenderError> {
-    let bad = text
-        .bytes()
-        .position(|b| !(b == b'\n' || b == b'\t' || (0x20..0x7f).contains(&b)));
-    let Some(at) = bad else { return Ok(()) };
+    let allowed = |b: u8| b == b'\n' || b == b'\t' || (0x20..0x7f).contains(&b);
+    // Every kickstart passes: test all bytes without stopping early (which lets the compiler
+    // test many at a time), and look for the culprit only when there is one.
+    if text.bytes().fold(true, |ok, b| ok & allowed(b)) {
+        return Ok(());
+    }
+    let Some(at) = text.bytes().position(|b| !allowed(b)) else {
+        return Ok(());
+    };
     let line = text
         .as_bytes()
         .get(..at)

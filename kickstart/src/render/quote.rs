@@ -1,6 +1,8 @@
 //! Quoting for the two languages a kickstart holds: installer command lines (read by Python's
 //! `shlex.split(line, comments=True)`) and busybox shell in the script sections.
 
+use std::borrow::Cow;
+
 /// Characters that need no quoting in either language.
 fn plain(s: &str) -> bool {
     !s.is_empty()
@@ -11,9 +13,9 @@ fn plain(s: &str) -> bool {
 /// A kickstart command-line value: as is when it is plain, else in double quotes (inside
 /// which shlex honours only `\"` and `\\`). Unquoted, a `#` would start a comment and a
 /// space would split the value.
-pub fn ksq(s: &str) -> String {
+pub fn ksq(s: &str) -> Cow<'_, str> {
     if plain(s) {
-        return s.to_string();
+        return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
@@ -24,16 +26,16 @@ pub fn ksq(s: &str) -> String {
         out.push(c);
     }
     out.push('"');
-    out
+    Cow::Owned(out)
 }
 
 /// A word for busybox `sh`: as is when it is plain, else in single quotes, with each `'`
 /// written as `'\''`.
-pub fn shq(s: &str) -> String {
+pub fn shq(s: &str) -> Cow<'_, str> {
     if plain(s) {
-        return s.to_string();
+        return Cow::Borrowed(s);
     }
-    format!("'{}'", s.replace('\'', r"'\''"))
+    Cow::Owned(format!("'{}'", s.replace('\'', r"'\''")))
 }
 
 #[cfg(test)]

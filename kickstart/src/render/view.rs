@@ -146,7 +146,7 @@ fn rootpw_args(pw: &RootPassword, host: &str, salt_seed: &str) -> String {
     match pw.crypted(host, salt_seed) {
         Some(hash) => format!("--iscrypted {}", hash.as_str()),
         None => match pw {
-            RootPassword::Clear { secret, .. } => ksq(secret.expose()),
+            RootPassword::Clear { secret, .. } => ksq(secret.expose()).into_owned(),
             RootPassword::Hash(h) => format!("--iscrypted {}", h.as_str()),
         },
     }

@@ -25,8 +25,18 @@ pub(crate) use reader::{Decoder, Fields, Layer, NAMED_LISTS, kind};
 /// Read one layer (`Layer::Defaults/Group/Host`: values checked where they are written) or a
 /// merged host (`Layer::Merged`: the whole specification, or `None` when anything is wrong).
 pub(crate) fn host(d: &mut Decoder<'_>, v: &Value, path: &Path<'_>, name: &str) -> Option<Host> {
+    let f = d.fields(v, path)?;
+    host_fields(d, f, path, name)
+}
+
+/// [`host`] from its fields: a merged host's top level is not one mapping of the document.
+pub(crate) fn host_fields(
+    d: &mut Decoder<'_>,
+    mut f: Fields<'_>,
+    path: &Path<'_>,
+    name: &str,
+) -> Option<Host> {
     let before = d.problems.errors();
-    let mut f = d.fields(v, path)?;
     if d.layer == Layer::Group {
         // Read by the caller, which knows the host names.
         f.get("hosts");

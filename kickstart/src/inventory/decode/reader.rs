@@ -34,15 +34,53 @@ pub(crate) struct Decoder<'a> {
 
 /// The keys of one mapping, and which of them the reader asked for.
 pub(crate) struct Fields<'v> {
-    map: &'v Mapping,
+    entries: Entries<'v>,
     known: Vec<&'static str>,
 }
 
+/// Where a [`Fields`] reads from: a mapping in the document, or a host's merged values, whose
+/// entries each come from the layer that set them or from the merge.
+enum Entries<'v> {
+    Map(&'v Mapping),
+    Merged(Vec<(&'v Value, &'v Value)>),
+}
+
+/// Above this many keys a mapping is searched by hash; below, comparing keys is cheaper than
+/// hashing one (serde_yaml hashes with SipHash).
+const LINEAR_UP_TO: usize = 32;
+
 impl<'v> Fields<'v> {
+    /// A host's merged top level, as `(key, value)` pairs.
+    pub(crate) fn merged(entries: Vec<(&'v Value, &'v Value)>) -> Fields<'v> {
+        Fields {
+            entries: Entries::Merged(entries),
+            known: Vec::new(),
+        }
+    }
+
     /// The value of `key`; an explicit `null` counts as absent (it removes an inherited value).
     pub(crate) fn get(&mut self, key: &'static str) -> Option<&'v Value> {
         self.known.push(key);
-        self.map.get(key).filter(|v| !v.is_null())
+        let found = match &self.entries {
+            Entries::Map(map) if map.len() > LINEAR_UP_TO => map.get(key),
+            Entries::Map(map) => map
+                .iter()
+                .find_map(|(k, v)| (k.as_str() == Some(key)).then_some(v)),
+            Entries::Merged(entries) => entries
+                .iter()
+                .find_map(|(k, v)| (k.as_str() == Some(key)).then_some(*v)),
+        };
+        found.filter(|v| !v.is_null())
+    }
+
+    fn keys(&self) -> impl Iterator<Item = &'v Value> + '_ {
+        let (map, merged) = match &self.entries {
+            Entries::Map(map) => (Some(map.keys()), None),
+            Entries::Merged(entries) => (None, Some(entries.iter().map(|(k, _)| *k))),
+        };
+        map.into_iter()
+            .flatten()
+            .chain(merged.into_iter().flatten())
     }
 }
 
@@ -77,7 +115,7 @@ impl Decoder<'_> {
     pub(crate) fn fields<'v>(&mut self, v: &'v Value, path: &Path<'_>) -> Option<Fields<'v>> {
         match v {
             Value::Mapping(map) => Some(Fields {
-                map,
+                entries: Entries::Map(map),
                 known: Vec::new(),
             }),
             other => {
@@ -89,7 +127,7 @@ impl Decoder<'_> {
 
     /// Report the keys no reader asked for, with the closest known key as a suggestion.
     pub(crate) fn finish(&mut self, fields: Fields<'_>, path: &Path<'_>) {
-        for key in fields.map.keys() {
+        for key in fields.keys() {
             let Some(key) = key.as_str() else {
                 self.error(path, format!("keys must be strings, found {}", kind(key)));
                 continue;
