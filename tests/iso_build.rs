@@ -9,7 +9,7 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 use common::esxi_iso::{self, ModernSpec, VibSpec, run};
-use common::qemu::{self, Firmware};
+use common::qemu::Qemu;
 
 fn esxforge(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_esxforge"))
@@ -243,7 +243,7 @@ fn injects_drivers_and_kickstart_and_boots_by_bios_and_uefi() {
     assert_eq!(verify.status.code(), Some(0), "{}", text(&verify));
 
     // BIOS: isolinux reads our BOOT.CFG (printed by the cat.c32 stand-in for mboot.c32).
-    let bios = qemu::boot(&out_iso, Firmware::Bios, "\nboot:", Duration::from_secs(30));
+    let bios = Qemu::bios().boot(&out_iso, &["\nboot:"], Duration::from_secs(30));
     assert!(
         bios.contains("kernelopt=runweasel cdromBoot allowLegacyCPU=true ks=cdrom:/KS.CFG"),
         "{bios}"
@@ -254,12 +254,7 @@ fn injects_drivers_and_kickstart_and_boots_by_bios_and_uefi() {
     );
     // UEFI: the El Torito UEFI image boots, finds the CD and reads /EFI/BOOT/BOOT.CFG and the
     // modules by their plain ISO 9660 names, the lower-case names BOOT.CFG uses.
-    let uefi = qemu::boot(
-        &out_iso,
-        Firmware::Uefi,
-        "UEFI-PROBE-DONE",
-        Duration::from_secs(90),
-    );
+    let uefi = Qemu::uefi().boot(&out_iso, &["UEFI-PROBE-DONE"], Duration::from_secs(90));
     assert!(uefi.contains("UEFI-ROOT=cd0"), "{uefi}");
     assert!(
         uefi.contains("kernelopt=runweasel cdromBoot allowLegacyCPU=true ks=cdrom:/KS.CFG"),

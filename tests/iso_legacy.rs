@@ -9,7 +9,7 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 use common::esxi_iso::{self, VibSpec, run};
-use common::qemu::{self, Firmware};
+use common::qemu::Qemu;
 
 fn esxforge(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_esxforge"))
@@ -122,7 +122,7 @@ fn replaces_imagedd_regenerates_md5_and_boots_by_bios() {
 
     // BIOS: isolinux reads our isolinux.cfg (the cat.c32 stand-in prints it): the kernel
     // options after vmkboot.gz carry the kickstart.
-    let bios = qemu::boot(&out_iso, Firmware::Bios, "\nboot:", Duration::from_secs(30));
+    let bios = Qemu::bios().boot(&out_iso, &["\nboot:"], Duration::from_secs(30));
     assert!(
         bios.contains("append vmkboot.gz ks=cdrom:/ks.cfg --- vmkernel.gz"),
         "{bios}"

@@ -4,6 +4,7 @@
 #![allow(dead_code)] // each test binary uses its own part of this module
 
 pub mod exercise;
+pub mod qemu;
 
 use std::fs::{self, File};
 use std::io::{self, Seek, SeekFrom, Write};
@@ -346,82 +347,4 @@ pub fn grub_marker_efi(dir: &Path, marker: &str) -> Vec<u8> {
         ],
     );
     fs::read(efi).unwrap()
-}
-
-/// How QEMU is to see the image.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Medium {
-    Cdrom,
-    /// A hard disk (the image's MBR/GPT matter).
-    Disk,
-}
-
-/// Boots `image` in QEMU (TCG) by BIOS or by UEFI (OVMF) and returns the serial output. The VM
-/// powers itself off; after `seconds` it is killed.
-pub fn qemu_boot(image: &Path, uefi: bool, medium: Medium, scratch: &Path, seconds: u32) -> String {
-    let log = scratch.join(format!(
-        "serial-{}-{:?}.log",
-        if uefi { "uefi" } else { "bios" },
-        medium
-    ));
-    let _ = fs::remove_file(&log);
-    let image = image.to_str().unwrap().to_string();
-    let mut args: Vec<String> = vec![
-        seconds.to_string(),
-        "qemu-system-x86_64".into(),
-        "-accel".into(),
-        "tcg".into(),
-    ];
-    if uefi {
-        let vars = scratch.join("OVMF_VARS.fd");
-        fs::copy("/usr/share/OVMF/OVMF_VARS_4M.fd", &vars).unwrap();
-        args.extend(["-machine".into(), "q35".into(), "-m".into(), "512".into()]);
-        args.extend([
-            "-drive".into(),
-            "if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd".into(),
-        ]);
-        args.extend([
-            "-drive".into(),
-            format!("if=pflash,format=raw,file={}", vars.display()),
-        ]);
-    } else {
-        args.extend(["-m".into(), "256".into()]);
-    }
-    match (medium, uefi) {
-        (Medium::Cdrom, _) => args.extend(["-cdrom".into(), image, "-boot".into(), "d".into()]),
-        (Medium::Disk, false) => args.extend([
-            "-drive".into(),
-            format!("file={image},format=raw,snapshot=on"),
-        ]),
-        (Medium::Disk, true) => args.extend([
-            "-drive".into(),
-            format!("file={image},format=raw,if=virtio,readonly=on"),
-        ]),
-    }
-    args.extend(
-        [
-            "-display",
-            "none",
-            "-serial",
-            &format!("file:{}", log.display()),
-            "-monitor",
-            "none",
-            "-net",
-            "none",
-            "-no-reboot",
-        ]
-        .map(String::from),
-    );
-    let status = Command::new("timeout")
-        .args(&args)
-        .status()
-        .expect("qemu-system-x86_64 (scripts/test installs it)");
-    let serial = fs::read(&log)
-        .map(|b| String::from_utf8_lossy(&b).into_owned())
-        .unwrap_or_default();
-    assert!(
-        status.code() != Some(125) && status.code() != Some(127),
-        "timeout/qemu could not run: {status:?}"
-    );
-    serial
 }
