@@ -1,6 +1,6 @@
 //! ESXi-shaped installer ISOs, VIBs and offline bundles for tests, built from synthetic files
-//! with the tools a user would use (xorriso, GNU ar, bzip2, md5sum) — no VMware binaries exist
-//! here, and the fixtures never use the code under test.
+//! with the tools a user would use (xorriso, GNU ar and the `ar` crate, bzip2, md5sum) — no VMware
+//! binaries exist here, and the fixtures never use the code under test.
 //!
 //! A 5.x–8.x image ([`modern_iso`]) has what VMware's own media have: uppercase 8.3 names and no
 //! Joliet or Rock Ridge, Application ID `ESXIMAGE`, catalog `BOOT.CAT`, BIOS `ISOLINUX.BIN`
@@ -235,40 +235,19 @@ pub fn vib(dir: &Path, spec: &VibSpec) -> PathBuf {
             .arg(&spec.payload)
             .current_dir(&work));
     } else {
-        std::fs::write(
-            &path,
-            vmware_ar(&[
-                ("descriptor.xml", descriptor.as_bytes()),
-                ("sig.pkcs7", b""),
-                (&spec.payload, &gz),
-            ]),
-        )
-        .unwrap();
-    }
-    path
-}
-
-/// An `ar` archive as VMware writes VIBs: names space-padded without `/`, all fields zero.
-pub fn vmware_ar(members: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut out = b"!<arch>\n".to_vec();
-    for (name, data) in members {
-        out.extend(
-            format!(
-                "{name:<16}{:<12}{:<6}{:<6}{:<8}{:<10}`\n",
-                0,
-                0,
-                0,
-                0,
-                data.len()
-            )
-            .bytes(),
-        );
-        out.extend_from_slice(data);
-        if data.len() % 2 == 1 {
-            out.push(b'\n');
+        // VMware's style: space-padded names without `/`, every field zero — what the `ar`
+        // crate's plain Builder writes with default headers.
+        let mut ar = ar::Builder::new(std::fs::File::create(&path).unwrap());
+        for (name, data) in [
+            ("descriptor.xml", descriptor.as_bytes()),
+            ("sig.pkcs7", b""),
+            (spec.payload.as_str(), &gz),
+        ] {
+            let header = ar::Header::new(name.as_bytes().to_vec(), data.len() as u64);
+            ar.append(&header, data).unwrap();
         }
     }
-    out
+    path
 }
 
 /// An offline bundle in `dir` holding the given VIB files (each listed in the metadata with its

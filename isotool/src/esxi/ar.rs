@@ -119,35 +119,32 @@ pub(crate) mod tests {
     use super::*;
     use std::io::Cursor;
 
-    /// An archive in VMware's style (`gnu == false`) or GNU's.
+    /// An archive written by the `ar` crate (an implementation we did not write; this module
+    /// only reads): VMware's style (`gnu == false`: space-padded names, every field zero) or
+    /// GNU's (`name/`, a real mtime and mode).
     pub(crate) fn archive(members: &[(&str, &[u8])], gnu: bool) -> Vec<u8> {
-        let mut out = MAGIC.to_vec();
-        for (name, data) in members {
-            let name = if gnu {
-                format!("{name}/")
-            } else {
-                name.to_string()
-            };
-            let (mtime, mode) = if gnu {
-                ("1700000000", "100644")
-            } else {
-                ("0", "0")
-            };
-            out.extend(
-                format!(
-                    "{name:<16}{mtime:<12}{:<6}{:<6}{mode:<8}{:<10}`\n",
-                    0,
-                    0,
-                    data.len()
-                )
-                .bytes(),
-            );
-            out.extend_from_slice(data);
-            if data.len() % 2 == 1 {
-                out.push(b'\n');
+        let header = |name: &str, data: &[u8]| {
+            let mut h = ::ar::Header::new(name.as_bytes().to_vec(), data.len() as u64);
+            if gnu {
+                h.set_mtime(1_700_000_000);
+                h.set_mode(0o100644);
             }
+            h
+        };
+        if gnu {
+            let names = members.iter().map(|(n, _)| n.as_bytes().to_vec()).collect();
+            let mut b = ::ar::GnuBuilder::new(Vec::new(), names);
+            for (name, data) in members {
+                b.append(&header(name, data), *data).unwrap();
+            }
+            b.into_inner().unwrap()
+        } else {
+            let mut b = ::ar::Builder::new(Vec::new());
+            for (name, data) in members {
+                b.append(&header(name, data), *data).unwrap();
+            }
+            b.into_inner().unwrap()
         }
-        out
     }
 
     #[test]
