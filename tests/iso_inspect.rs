@@ -3,54 +3,26 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
-use common::esxi_iso::{self, ModernSpec, run};
-
-fn esxforge(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_esxforge"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
-
-fn fixture(d: &Path) -> std::path::PathBuf {
-    esxi_iso::modern_iso(
-        d,
-        &ModernSpec {
-            uefi: false,
-            ..ModernSpec::default()
-        },
-    )
-}
+use common::esxi_iso::{
+    self, ModernSpec, bios_only_iso, el_torito_report, esxforge, iso_build, isoinfo, p, run, text,
+};
 
 #[test]
 fn inspect_reports_volume_boot_catalog_version_modules_and_vibs() {
     let dir = tempfile::tempdir().unwrap();
-    let iso = fixture(dir.path());
+    let iso = bios_only_iso(dir.path());
     let o = esxforge(&["iso", "inspect", "--format", "json", p(&iso)]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let isoinfo = run(Command::new("isoinfo").args(["-d", "-i"]).arg(&iso));
+    let info = isoinfo(&["-d"], &iso);
     assert!(
-        isoinfo.contains(&format!(
+        info.contains(&format!(
             "Volume id: {}",
             j["volume"]["volume_id"].as_str().unwrap()
         )),
-        "{isoinfo}"
+        "{info}"
     );
     assert_eq!(j["volume"]["application_id"], "ESXIMAGE");
     assert_eq!(j["volume"]["joliet"], false);
@@ -69,10 +41,7 @@ fn inspect_reports_volume_boot_catalog_version_modules_and_vibs() {
         (entries[1]["platform"].as_str(), entries[1]["file"].as_str()),
         (Some("EFI"), Some("/EFIBOOT.IMG"))
     );
-    let xorriso = run(Command::new("xorriso")
-        .arg("-indev")
-        .arg(&iso)
-        .args(["-report_el_torito", "plain"]));
+    let xorriso = el_torito_report(&iso);
     let bios_lba = entries[0]["load_rba"].as_u64().unwrap();
     assert!(
         xorriso
@@ -126,7 +95,7 @@ fn inspect_reports_volume_boot_catalog_version_modules_and_vibs() {
 fn ls_and_extract_match_xorriso() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let iso = fixture(d);
+    let iso = bios_only_iso(d);
     let o = esxforge(&["iso", "ls", p(&iso)]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let t = text(&o);
@@ -149,11 +118,7 @@ fn ls_and_extract_match_xorriso() {
     let o = esxforge(&["iso", "extract", p(&iso), "-o", p(&ours)]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let theirs = d.join("theirs");
-    run(Command::new("xorriso")
-        .args(["-osirrox", "on", "-indev"])
-        .arg(&iso)
-        .args(["-extract", "/"])
-        .arg(&theirs));
+    esxi_iso::extract_tree(&iso, &theirs);
     run(Command::new("diff").arg("-r").arg(&ours).arg(&theirs));
 
     let one = d.join("one");
@@ -195,7 +160,7 @@ fn ls_and_extract_match_xorriso() {
 fn verify_passes_good_images_and_fails_each_damage() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let good = fixture(d);
+    let good = bios_only_iso(d);
     let o = esxforge(&["iso", "verify", p(&good)]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(
@@ -239,14 +204,7 @@ fn verify_passes_good_images_and_fails_each_damage() {
     );
     assert_eq!(j["ok"], false);
     // Such a source is refused by `build` before anything is written.
-    let o = esxforge(&[
-        "iso",
-        "build",
-        "--from",
-        p(&bad),
-        "-o",
-        p(&sub.join("out.iso")),
-    ]);
+    let o = iso_build(&bad, &sub.join("out.iso"), &[]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("BOOT.CFGs disagree"), "{}", text(&o));
     assert!(!sub.join("out.iso").exists());
@@ -278,14 +236,7 @@ fn verify_passes_good_images_and_fails_each_damage() {
     );
     let out_dir = sub.join("out");
     std::fs::create_dir(&out_dir).unwrap();
-    let o = esxforge(&[
-        "iso",
-        "build",
-        "--from",
-        p(&dash),
-        "-o",
-        p(&out_dir.join("x.iso")),
-    ]);
+    let o = iso_build(&dash, &out_dir.join("x.iso"), &[]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(
         text(&o).contains("failed verification, so it was not written"),
@@ -300,39 +251,12 @@ fn verify_passes_good_images_and_fails_each_damage() {
 
     // ISOLINUX.BIN without a boot-info-table (remastered by hand without -boot-info-table).
     let tree = d.join("tree");
-    run(Command::new("xorriso")
-        .args(["-osirrox", "on", "-indev"])
-        .arg(&good)
-        .args(["-extract", "/"])
-        .arg(&tree));
-    run(Command::new("chmod").arg("-R").arg("u+w").arg(&tree));
+    esxi_iso::extract_tree(&good, &tree);
     // The extracted ISOLINUX.BIN still holds the table patched at its old place; start from
     // syslinux's pristine one.
     std::fs::copy("/usr/lib/ISOLINUX/isolinux.bin", tree.join("ISOLINUX.BIN")).unwrap();
     let no_table = d.join("no-table.iso");
-    run(Command::new("xorriso")
-        .args([
-            "-as",
-            "mkisofs",
-            "-quiet",
-            "--norock",
-            "-A",
-            "ESXIMAGE",
-            "-c",
-            "BOOT.CAT",
-            "-b",
-            "ISOLINUX.BIN",
-            "-no-emul-boot",
-            "-boot-load-size",
-            "4",
-            "-eltorito-alt-boot",
-            "-e",
-            "EFIBOOT.IMG",
-            "-no-emul-boot",
-            "-o",
-        ])
-        .arg(&no_table)
-        .arg(&tree));
+    esxi_iso::mkisofs_esxi(&tree, &no_table, "ESXI-8.0U3-NOTABLE", false, &[]);
     let o = esxforge(&["iso", "verify", p(&no_table)]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(
@@ -343,7 +267,7 @@ fn verify_passes_good_images_and_fails_each_damage() {
 
     // Sidecars that do not match the image.
     let built = d.join("built.iso");
-    let o = esxforge(&["iso", "build", "--from", p(&good), "-o", p(&built)]);
+    let o = iso_build(&good, &built, &[]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert_eq!(
         esxforge(&["iso", "verify", p(&built)]).status.code(),
