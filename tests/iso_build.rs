@@ -463,3 +463,47 @@ fn hybrid_sources_stay_hybrid() {
     let o = esxforge(&["iso", "verify", p(&out_iso)]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
 }
+
+/// A community remaster made with `mkisofs -relaxed-filenames -J -R` (Rock Ridge, Joliet, a
+/// symbolic link) comes out as VMware's media are: no Rock Ridge (ESXi's loaders read primary
+/// names), Joliet kept, the link as the empty file the primary tree records — and verified.
+#[test]
+fn rock_ridge_sources_come_out_without_rock_ridge() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let tree = d.join("tree");
+    esxi_iso::extract_tree(&esxi_iso::bios_only_iso(d), &tree);
+    std::fs::copy("/usr/lib/ISOLINUX/isolinux.bin", tree.join("ISOLINUX.BIN")).unwrap();
+    std::os::unix::fs::symlink("BOOT.CFG", tree.join("boot.cfg.link")).unwrap();
+    let community = d.join("community.iso");
+    run(Command::new("xorriso")
+        .args(["-as", "mkisofs", "-quiet", "-relaxed-filenames", "-J", "-R"])
+        .args(["-c", "BOOT.CAT", "-b", "ISOLINUX.BIN", "-no-emul-boot"])
+        .args(["-boot-load-size", "4", "-boot-info-table"])
+        .args([
+            "-eltorito-alt-boot",
+            "-e",
+            "EFIBOOT.IMG",
+            "-no-emul-boot",
+            "-o",
+        ])
+        .arg(&community)
+        .arg(&tree));
+    assert!(isoinfo(&["-d"], &community).contains("Rock Ridge signatures"));
+    let vib = esxi_iso::vib(d, &VibSpec::driver("net-test", "1.0-1"));
+    let out_iso = d.join("out.iso");
+    let o = iso_build(&community, &out_iso, &["--add-vib", p(&vib)]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let info = isoinfo(&["-d"], &out_iso);
+    assert!(
+        info.contains("NO Rock Ridge present") && info.contains("Joliet with UCS level 3 found"),
+        "{info}"
+    );
+    let listing = isoinfo(&["-l"], &out_iso);
+    assert!(
+        listing.contains("BOOT.CFG.LIN;1") && listing.contains("NET_TEST.V00;1"),
+        "{listing}"
+    );
+    let o = esxforge(&["iso", "verify", p(&out_iso)]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+}
