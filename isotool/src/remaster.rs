@@ -135,14 +135,14 @@ impl Remaster {
     /// Opens `source` and decides every edit of `options`. Temporaries go under `work_dir`.
     pub fn plan(source: &Path, options: &Options, work_dir: &Path) -> Result<Remaster, Error> {
         let label = source.display().to_string();
-        let file = File::open(source).map_err(|e| io_error(&label, e))?;
-        let shared = file.try_clone().map_err(|e| io_error(&label, e))?;
+        let file = File::open(source).map_err(Error::io(&label))?;
+        let shared = file.try_clone().map_err(Error::io(&label))?;
         let mut image = Image::open(file)?;
         let media = Media::read(&label, &mut image)?;
         let work = tempfile::Builder::new()
             .prefix(".esxforge-work-")
             .tempdir_in(work_dir)
-            .map_err(|e| io_error(&work_dir.display().to_string(), e))?;
+            .map_err(Error::io(&work_dir.display()))?;
         let mut plan = Remaster {
             source_path: source.to_path_buf(),
             image,
@@ -462,7 +462,7 @@ impl Remaster {
             secure_boot: false,
         };
         let report = lint::lint_path(path, &lint_options)
-            .map_err(|e| io_error(&path.display().to_string(), e.source))?;
+            .map_err(|e| Error::io(&path.display())(e.source))?;
         let describe = |f: &lint::Finding| {
             let at = f.line.map_or(String::new(), |l| format!(":{l}"));
             format!("{}{at}: {}: {}", f.file, f.code.as_str(), f.message)
@@ -623,17 +623,14 @@ pub fn build(
         .prefix(&format!(".{file_name}."))
         .suffix(".part")
         .tempfile_in(&out_dir)
-        .map_err(|e| io_error(&out_dir.display().to_string(), e))?;
-    let file = temp
-        .as_file()
-        .try_clone()
-        .map_err(|e| io_error(&out_label, e))?;
+        .map_err(Error::io(&out_dir.display()))?;
+    let file = temp.as_file().try_clone().map_err(Error::io(&out_label))?;
     // The builder gets the BufWriter by value, so std::io::copy reads source extents straight
     // into its buffer; it flushes at the end and drops it, which lets the hashers finish.
     // No fsync: the verification below reads the page cache, and durability is the rename's.
     let (hashing, digests) = sidecar::hashing_writer(file);
     plan.write(BufWriter::with_capacity(1 << 20, hashing), progress)?;
-    let digests = digests.finish().map_err(|e| io_error(&out_label, e))?;
+    let digests = digests.finish().map_err(Error::io(&out_label))?;
     readable(temp.as_file(), &out_label)?;
 
     let checks = verify_built(temp.path())?;
@@ -664,17 +661,17 @@ pub fn build(
         let mut t = tempfile::Builder::new()
             .prefix(&format!(".{file_name}."))
             .tempfile_in(&out_dir)
-            .map_err(|e| io_error(&out_dir.display().to_string(), e))?;
+            .map_err(Error::io(&out_dir.display()))?;
         t.write_all(sidecar::sidecar_line(algorithm, &digests, &file_name).as_bytes())
-            .map_err(|e| io_error(&path.display().to_string(), e))?;
+            .map_err(Error::io(&path.display()))?;
         readable(t.as_file(), &path.display().to_string())?;
         pending.push((t, path));
     }
     temp.persist(output)
-        .map_err(|e| io_error(&out_label, e.error))?;
+        .map_err(|e| Error::io(&out_label)(e.error))?;
     for (t, path) in pending {
         t.persist(&path)
-            .map_err(|e| io_error(&path.display().to_string(), e.error))?;
+            .map_err(|e| Error::io(&path.display())(e.error))?;
         sidecars.push(path);
     }
     Ok(BuildReport {
@@ -691,7 +688,7 @@ pub fn build(
 /// Re-reads a written image and runs the checks of `iso verify` on it.
 fn verify_built(path: &Path) -> Result<Vec<Check>, Error> {
     let label = path.display().to_string();
-    let mut image = Image::open(File::open(path).map_err(|e| io_error(&label, e))?)?;
+    let mut image = Image::open(File::open(path).map_err(Error::io(&label))?)?;
     let media = Media::read(&label, &mut image)?;
     check::verify(&mut image, &media)
 }
@@ -748,25 +745,24 @@ fn module_name(
 fn copy_payload(vib: &mut Vib<BufReader<File>>, name: &str, dest: &Path) -> Result<(), Error> {
     let label = vib.file().to_string();
     let mut reader = vib.payload(name)?;
-    let mut out = File::create(dest).map_err(|e| io_error(&dest.display().to_string(), e))?;
-    std::io::copy(&mut reader, &mut out).map_err(|e| io_error(&label, e))?;
+    let mut out = File::create(dest).map_err(Error::io(&dest.display()))?;
+    std::io::copy(&mut reader, &mut out).map_err(Error::io(&label))?;
     Ok(())
 }
 
 fn read_kickstart(path: &Path) -> Result<Vec<u8>, Error> {
     let label = path.display().to_string();
-    let mut f = File::open(path).map_err(|e| io_error(&label, e))?;
-    let len = f.seek(SeekFrom::End(0)).map_err(|e| io_error(&label, e))?;
+    let mut f = File::open(path).map_err(Error::io(&label))?;
+    let len = f.seek(SeekFrom::End(0)).map_err(Error::io(&label))?;
     if len > MAX_KICKSTART {
         return Err(Error::Format {
             file: label,
             what: format!("is {len} bytes; a kickstart is a small text file"),
         });
     }
-    f.seek(SeekFrom::Start(0))
-        .map_err(|e| io_error(&label, e))?;
+    f.seek(SeekFrom::Start(0)).map_err(Error::io(&label))?;
     let mut bytes = Vec::new();
-    f.read_to_end(&mut bytes).map_err(|e| io_error(&label, e))?;
+    f.read_to_end(&mut bytes).map_err(Error::io(&label))?;
     if std::str::from_utf8(&bytes).is_err() {
         return Err(Error::Format {
             file: label,
@@ -782,18 +778,11 @@ fn readable(file: &File, label: &str) -> Result<(), Error> {
     {
         use std::os::unix::fs::PermissionsExt;
         file.set_permissions(std::fs::Permissions::from_mode(0o644))
-            .map_err(|e| io_error(label, e))?;
+            .map_err(Error::io(&label))?;
     }
     #[cfg(not(unix))]
     let _ = (file, label);
     Ok(())
-}
-
-fn io_error(file: &str, source: std::io::Error) -> Error {
-    Error::Io {
-        file: file.to_string(),
-        source,
-    }
 }
 
 #[cfg(test)]

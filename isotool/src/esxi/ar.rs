@@ -34,14 +34,11 @@ pub fn index<R: Read + Seek>(file: &str, reader: &mut R) -> Result<Vec<Member>, 
         file: file.to_string(),
         what,
     };
-    let io = |source: std::io::Error| Error::Io {
-        file: file.to_string(),
-        source,
-    };
-    let len = reader.seek(SeekFrom::End(0)).map_err(io)?;
-    reader.seek(SeekFrom::Start(0)).map_err(io)?;
+    let io = Error::io(&file);
+    let len = reader.seek(SeekFrom::End(0)).map_err(&io)?;
+    reader.seek(SeekFrom::Start(0)).map_err(&io)?;
     let mut magic = [0u8; 8];
-    let got = super::read_up_to(reader, &mut magic).map_err(io)?;
+    let got = super::read_up_to(reader, &mut magic).map_err(&io)?;
     if magic.starts_with(b"!<arch>\r\n") || (got == 8 && &magic == b"!<arch>\r") {
         return Err(bad(
             "starts with `!<arch>\\r\\n`: the file was damaged by a text-mode (CRLF) transfer; \
@@ -67,8 +64,8 @@ pub fn index<R: Read + Seek>(file: &str, reader: &mut R) -> Result<Vec<Member>, 
             )));
         }
         let mut header = [0u8; HEADER_LEN as usize];
-        reader.seek(SeekFrom::Start(pos)).map_err(io)?;
-        reader.read_exact(&mut header).map_err(io)?;
+        reader.seek(SeekFrom::Start(pos)).map_err(&io)?;
+        reader.read_exact(&mut header).map_err(&io)?;
         let (raw_name, rest) = header.split_at(16);
         let (fields, fmag) = rest.split_at(42);
         if fmag != b"`\n" {

@@ -286,10 +286,7 @@ fn legacy_checks<R: Read + Seek>(image: &mut Image<R>, media: &Media) -> Result<
     let mut reader = image.open_file(entry)?;
     let mut buf = vec![0u8; 1 << 20];
     loop {
-        let n = reader.read(&mut buf).map_err(|source| Error::Io {
-            file: entry.path.clone(),
-            source,
-        })?;
+        let n = reader.read(&mut buf).map_err(Error::io(&entry.path))?;
         if n == 0 {
             break;
         }

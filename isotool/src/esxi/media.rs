@@ -298,10 +298,7 @@ pub fn read_small<R: Read + Seek>(
     image
         .open_file(&entry)?
         .read_to_end(&mut bytes)
-        .map_err(|source| Error::Io {
-            file: path.to_string(),
-            source,
-        })?;
+        .map_err(Error::io(&path))?;
     Ok(Some(bytes))
 }
 

@@ -94,3 +94,15 @@ pub enum Error {
     #[error(transparent)]
     Iso(#[from] crate::iso9660::Error),
 }
+
+impl Error {
+    /// Maps an I/O error to [`Error::Io`] naming `file` (a path, or a label such as
+    /// `bundle.zip: vib20/x.vib`): `.map_err(Error::io(&path.display()))`.
+    pub(crate) fn io(file: &dyn std::fmt::Display) -> impl Fn(std::io::Error) -> Error + use<> {
+        let file = file.to_string();
+        move |source| Error::Io {
+            file: file.clone(),
+            source,
+        }
+    }
+}

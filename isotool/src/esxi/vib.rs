@@ -220,10 +220,7 @@ pub struct Vib<R> {
 impl Vib<BufReader<File>> {
     pub fn open(path: &Path) -> Result<Self, Error> {
         let file = path.display().to_string();
-        let f = File::open(path).map_err(|source| Error::Io {
-            file: file.clone(),
-            source,
-        })?;
+        let f = File::open(path).map_err(Error::io(&file))?;
         Vib::from_reader(&file, BufReader::new(f))
     }
 }
@@ -256,10 +253,7 @@ impl<R: Read + Seek> Vib<R> {
                     .take(desc.size)
                     .read_to_end(&mut descriptor_xml)
             })
-            .map_err(|source| Error::Io {
-                file: file.to_string(),
-                source,
-            })?;
+            .map_err(Error::io(&file))?;
         let descriptor = Descriptor::parse(&format!("{file}: descriptor.xml"), &descriptor_xml)?;
         for p in &descriptor.payloads {
             if !members.iter().any(|m| m.name == p.name) {
@@ -409,10 +403,7 @@ impl<R: Read + Seek> Vib<R> {
         })?;
         self.reader
             .seek(SeekFrom::Start(member.offset))
-            .map_err(|source| Error::Io {
-                file: self.file.clone(),
-                source,
-            })?;
+            .map_err(Error::io(&self.file))?;
         Ok((&mut self.reader).take(member.size))
     }
 
@@ -432,10 +423,7 @@ impl<R: Read + Seek> Vib<R> {
         let mut unzipped = Hashes::new(wants(true, "sha-256"), wants(true, "sha-1"));
         let gunzip = unzipped.any();
         let payload_name = spec.name.clone();
-        let io_err = |source: io::Error| Error::Io {
-            file: file.clone(),
-            source,
-        };
+        let io_err = Error::io(&file);
         let reader = self.payload(&payload_name)?;
         let mut tee = HashingReader {
             inner: reader,
@@ -458,7 +446,7 @@ impl<R: Read + Seek> Vib<R> {
             }
         }
         // Whatever the decoder did not consume still counts for the stored-bytes hashes.
-        io::copy(&mut tee, &mut io::sink()).map_err(io_err)?;
+        io::copy(&mut tee, &mut io::sink()).map_err(&io_err)?;
         let raw = raw.finish();
         let unzipped = unzipped.finish();
         let checksums = spec
