@@ -179,6 +179,16 @@ impl Bundle {
     }
 }
 
+/// Whether `path` is a ZIP (an offline bundle) rather than an `ar` archive (a VIB), by its
+/// first bytes.
+pub fn is_bundle(path: &Path) -> Result<bool, Error> {
+    let mut magic = [0u8; 4];
+    let got = File::open(path)
+        .and_then(|mut f| super::read_up_to(&mut f, &mut magic))
+        .map_err(Error::io(&path.display()))?;
+    Ok(got == magic.len() && magic == *b"PK\x03\x04")
+}
+
 /// Whether `name` is a relative path that stays inside the directory it is extracted to: no
 /// leading `/` or `\`, no drive letter, no `..` component, no NUL. The safe relative components,
 /// or `None`.
