@@ -247,24 +247,12 @@ impl Remaster {
                 .insert(media::IMGDB.to_string(), NewFile::Bytes(edits.db.to_tgz()?));
             cfgs = edits.cfgs;
         }
-        let mut kernel_options = options.kernel_options.clone();
-        if let Some(ks) = &options.kickstart {
-            let bytes = self.checked_kickstart(ks, options)?;
-            self.files
-                .insert(media::KICKSTART.to_string(), NewFile::Bytes(bytes));
-            self.changes
-                .push(format!("embedded {} as {}", ks.display(), media::KICKSTART));
-            kernel_options.push(("ks".into(), Some(media::KICKSTART_OPTION.into())));
-        }
-        for (key, value) in &kernel_options {
-            for (_, cfg) in cfgs.iter_mut() {
-                cfg.set_kernel_option(key, value.as_deref())?;
-            }
-            self.changes.push(format!(
-                "kernel option {} in both BOOT.CFGs",
-                value.as_ref().map_or(key.clone(), |v| format!("{key}={v}"))
-            ));
-        }
+        // VMware: the kickstart path "must use uppercase characters".
+        let kernel_options = self.embed_kickstart(options, media::KICKSTART)?;
+        self.set_kernel_options(&kernel_options, "both BOOT.CFGs", |key, value| {
+            cfgs.iter_mut()
+                .try_for_each(|(_, cfg)| cfg.set_kernel_option(key, value))
+        })?;
         for ((path, new), (_, old)) in cfgs.iter().zip(&self.media.boot_cfgs) {
             if new != old {
                 self.files
@@ -414,32 +402,56 @@ impl Remaster {
         let mut isolinux = self.media.isolinux.clone().ok_or_else(|| Error::Edit {
             what: "this ESXi 4.x image has no isolinux.cfg".into(),
         })?;
-        let mut kernel_options = options.kernel_options.clone();
-        if let Some(ks) = &options.kickstart {
-            let bytes = self.checked_kickstart(ks, options)?;
-            // 4.x media are named in lower case with Rock Ridge; the installer mounts them so.
-            self.files
-                .insert(media::KICKSTART.to_string(), NewFile::Bytes(bytes));
-            self.changes
-                .push(format!("embedded {} as /ks.cfg", ks.display()));
-            kernel_options.push(("ks".into(), Some("cdrom:/ks.cfg".into())));
-        }
-        for (key, value) in &kernel_options {
-            if isolinux.set_kernel_option(key, value.as_deref())? == 0 {
-                return Err(Error::Edit {
+        // 4.x media are named in lower case with Rock Ridge; the installer mounts them so.
+        let kernel_options = self.embed_kickstart(options, "/ks.cfg")?;
+        self.set_kernel_options(&kernel_options, "isolinux.cfg", |key, value| {
+            match isolinux.set_kernel_option(key, value)? {
+                0 => Err(Error::Edit {
                     what: "isolinux.cfg has no mboot.c32 entry with a module list to put kernel options on".into(),
-                });
+                }),
+                _ => Ok(()),
             }
-            self.changes.push(format!(
-                "kernel option {} in isolinux.cfg",
-                value.as_ref().map_or(key.clone(), |v| format!("{key}={v}"))
-            ));
-        }
+        })?;
         if Some(&isolinux) != self.media.isolinux.as_ref() {
             self.files.insert(
                 media::ISOLINUX_CFG.to_string(),
                 NewFile::Bytes(isolinux.to_bytes()),
             );
+        }
+        Ok(())
+    }
+
+    /// The kernel options to set: the user's, then, when a kickstart is given, `ks=cdrom:PATH`
+    /// for the kickstart, now embedded at `path` (`/KS.CFG`).
+    fn embed_kickstart(
+        &mut self,
+        options: &Options,
+        path: &str,
+    ) -> Result<Vec<(String, Option<String>)>, Error> {
+        let mut kernel_options = options.kernel_options.clone();
+        if let Some(ks) = &options.kickstart {
+            let bytes = self.checked_kickstart(ks, options)?;
+            self.files
+                .insert(media::KICKSTART.to_string(), NewFile::Bytes(bytes));
+            self.changes
+                .push(format!("embedded {} as {path}", ks.display()));
+            kernel_options.push(("ks".into(), Some(format!("cdrom:{path}"))));
+        }
+        Ok(kernel_options)
+    }
+
+    /// Sets each kernel option with `set` and notes it as a change made in `place`.
+    fn set_kernel_options(
+        &mut self,
+        kernel_options: &[(String, Option<String>)],
+        place: &str,
+        mut set: impl FnMut(&str, Option<&str>) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        for (key, value) in kernel_options {
+            set(key, value.as_deref())?;
+            let option = value.as_ref().map_or(key.clone(), |v| format!("{key}={v}"));
+            self.changes
+                .push(format!("kernel option {option} in {place}"));
         }
         Ok(())
     }

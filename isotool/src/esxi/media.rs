@@ -23,10 +23,8 @@ pub const IMGDB: &str = "/IMGDB.TGZ";
 pub const ISOLINUX_CFG: &str = "/ISOLINUX.CFG";
 pub const IMAGEDD: &str = "/IMAGEDD.BZ2";
 pub const IMAGEDD_MD5: &str = "/IMAGEDD.MD5";
-/// Where an embedded kickstart goes, and the kernel option that points the installer at it
-/// (VMware: the path "must use uppercase characters").
+/// Where an embedded kickstart goes (VMware: the path "must use uppercase characters").
 pub const KICKSTART: &str = "/KS.CFG";
-pub const KICKSTART_OPTION: &str = "cdrom:/KS.CFG";
 
 /// Text files larger than this are not boot configuration.
 const MAX_TEXT: u64 = 1 << 20;
