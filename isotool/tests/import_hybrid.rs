@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::qemu::Qemu;
-use common::{ISOLINUX_BIN, TIME, grub_marker_efi, isolinux_marker_cfg, noise, run, tree};
+use common::{ISOLINUX_BIN, TIME, grub_marker_efi, isolinux_marker_cfg, noise, placed, run, tree};
 use esxforge_isotool::iso9660::name::{Charset, Level, Mapping, Naming};
 use esxforge_isotool::reader::{Image, Names};
 use esxforge_isotool::writer::{Builder, Joliet, Layout, Options, Source};
@@ -38,36 +38,18 @@ fn hybrid_source(dir: &Path) -> PathBuf {
         fs::copy(bios.join(module), src.join("isolinux").join(module)).unwrap();
     }
     let iso = dir.join("hybrid.iso");
-    run(
-        "xorriso",
-        &[
-            "-as",
-            "mkisofs",
-            "-quiet",
-            "-o",
-            iso.to_str().unwrap(),
-            "-V",
-            "HYBRID",
-            "-J",
-            "-R",
-            "-b",
-            "isolinux/isolinux.bin",
-            "-c",
-            "isolinux/boot.cat",
-            "-no-emul-boot",
-            "-boot-load-size",
-            "4",
-            "-boot-info-table",
-            "-eltorito-alt-boot",
-            "-e",
-            "efiboot.img",
-            "-no-emul-boot",
-            "-isohybrid-mbr",
-            "/usr/lib/ISOLINUX/isohdpfx.bin",
-            "-isohybrid-gpt-basdat",
-            src.to_str().unwrap(),
-        ],
-    );
+    let hybrid: &[&str] = &[
+        "-isohybrid-mbr",
+        "/usr/lib/ISOLINUX/isohdpfx.bin",
+        "-isohybrid-gpt-basdat",
+    ];
+    let options = [
+        &["-V", "HYBRID", "-J", "-R"],
+        common::BIOS_UEFI_BOOT,
+        hybrid,
+    ]
+    .concat();
+    common::mkisofs("xorriso", &src, &iso, &options);
     iso
 }
 
@@ -131,16 +113,8 @@ fn a_remastered_hybrid_image_keeps_working_mbr_and_gpt() {
     let source = hybrid_source(dir.path());
     let out = dir.path().join("remastered.iso");
     let layout = remaster(&source, &out, true);
-    let efi = layout
-        .files
-        .iter()
-        .find(|f| f.path == "/efiboot.img")
-        .unwrap();
-    let isolinux = layout
-        .files
-        .iter()
-        .find(|f| f.path == "/isolinux/isolinux.bin")
-        .unwrap();
+    let efi = placed(&layout, "/efiboot.img");
+    let isolinux = placed(&layout, "/isolinux/isolinux.bin");
     assert!(
         layout.system_area_unmapped.is_empty(),
         "{:?}",
@@ -241,11 +215,7 @@ fn a_system_area_copied_verbatim_points_at_the_old_places() {
     let source = hybrid_source(dir.path());
     let out = dir.path().join("stale.iso");
     let layout = remaster(&source, &out, false);
-    let efi = layout
-        .files
-        .iter()
-        .find(|f| f.path == "/efiboot.img")
-        .unwrap();
+    let efi = placed(&layout, "/efiboot.img");
     let report = system_area_report(&out);
     let mbr = field(&report, "MBR partition      :");
     let new_start = (efi.lba * 4).to_string();

@@ -7,11 +7,12 @@ pub mod exercise;
 pub mod qemu;
 
 use std::fs::{self, File};
-use std::io::{self, Seek, SeekFrom, Write};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use esxforge_isotool::writer::{Builder, Layout};
+use esxforge_isotool::reader::{Image, Names};
+use esxforge_isotool::writer::{Builder, Layout, PlacedFile};
 
 /// Fixed time for every image built in tests (2023-11-14T22:13:20Z).
 pub const TIME: i64 = 1_700_000_000;
@@ -73,6 +74,59 @@ pub fn write(builder: Builder, path: &Path) -> Layout {
     let layout = builder.finish(&file).unwrap();
     file.sync_all().unwrap();
     layout
+}
+
+/// Where `path` landed in an image we wrote.
+pub fn placed<'a>(layout: &'a Layout, path: &str) -> &'a PlacedFile {
+    layout
+        .files
+        .iter()
+        .find(|f| f.path == path)
+        .unwrap_or_else(|| panic!("{path} is not in the layout"))
+}
+
+/// The bytes of the file at `path`, as our reader reads them.
+pub fn read_file<R: Read + Seek>(image: &mut Image<R>, path: &str, names: Names) -> Vec<u8> {
+    let entry = image
+        .lookup(path, names)
+        .unwrap()
+        .unwrap_or_else(|| panic!("{path} is not on the image"));
+    let mut data = Vec::new();
+    image
+        .open_file(&entry)
+        .unwrap()
+        .read_to_end(&mut data)
+        .unwrap();
+    data
+}
+
+/// `mkisofs` options for the El Torito entries every tool-made test image has: BIOS isolinux
+/// (no emulation, 4 sectors, boot-info-table, catalog beside it) and a UEFI `efiboot.img`.
+pub const BIOS_UEFI_BOOT: &[&str] = &[
+    "-b",
+    "isolinux/isolinux.bin",
+    "-c",
+    "isolinux/boot.cat",
+    "-no-emul-boot",
+    "-boot-load-size",
+    "4",
+    "-boot-info-table",
+    "-eltorito-alt-boot",
+    "-e",
+    "efiboot.img",
+    "-no-emul-boot",
+];
+
+/// `genisoimage ARGS -o OUT SRC` or `xorriso -as mkisofs ARGS -o OUT SRC`, quietly.
+pub fn mkisofs(program: &str, src: &Path, out: &Path, args: &[&str]) {
+    let mut all: Vec<&str> = Vec::new();
+    if program == "xorriso" {
+        all.extend(["-as", "mkisofs"]);
+    }
+    all.extend(["-quiet", "-o", out.to_str().unwrap()]);
+    all.extend(args);
+    all.push(src.to_str().unwrap());
+    run(program, &all);
 }
 
 /// A FAT image holding `EFI/BOOT/BOOTX64.EFI` = `efi` (mkfs.vfat + mtools).
