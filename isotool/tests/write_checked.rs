@@ -234,8 +234,9 @@ fn boot_info_table_goes_into_the_output_only() {
     assert!(el_torito_report(&iso).contains("boot-info-table"));
 }
 
-fn rich_builder(timestamp: i64, order_reversed: bool) -> Builder {
-    let options = Options {
+/// Everything a non-ESXi image may have: level 3 names, Joliet long names, Rock Ridge.
+fn rich_options(timestamp: i64) -> Options {
+    Options {
         timestamp,
         naming: Naming {
             level: Level::Three,
@@ -246,8 +247,11 @@ fn rich_builder(timestamp: i64, order_reversed: bool) -> Builder {
         joliet: Joliet::LongNames,
         rock_ridge: true,
         ..Options::esxi("RICH")
-    };
-    let mut builder = Builder::new(options);
+    }
+}
+
+fn rich_builder(timestamp: i64, order_reversed: bool) -> Builder {
+    let mut builder = Builder::new(rich_options(timestamp));
     let long = "Long-Name-".repeat(9);
     let mut files: Vec<(&str, Vec<u8>)> = vec![
         ("docs/Read Me First.txt", b"hello\n".to_vec()),
@@ -586,18 +590,7 @@ fn our_image_reads_back_equal_and_reimports_to_the_same_bytes() {
     // read → write → read: every entry in every namespace is the same, and so are the bytes.
     let file = std::sync::Arc::new(File::open(&first).unwrap());
     let mut image = Image::open(&*file).unwrap();
-    let mut builder = Builder::new(Options {
-        timestamp: TIME,
-        naming: Naming {
-            level: Level::Three,
-            charset: Charset::DCharacters,
-            mapping: Mapping::Translate,
-            version_suffix: true,
-        },
-        joliet: Joliet::LongNames,
-        rock_ridge: true,
-        ..Options::esxi("RICH")
-    });
+    let mut builder = Builder::new(rich_options(TIME));
     builder.import(&mut image, &file).unwrap();
     let second = dir.path().join("second.iso");
     write(builder, &second);
