@@ -16,6 +16,7 @@ use esxforge_hostcfg::fleet::{self, Event, HostOutcome, Shard, Target};
 use esxforge_hostcfg::transport::{
     Credentials, Endpoint, HostKeyPolicy, PasswordSource, Secret, SshOptions,
 };
+use esxforge_kickstart::inventory::Options;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget};
 
 use crate::report::{Format, Global, Status};
@@ -109,7 +110,7 @@ impl AsRef<Target> for Selected {
 
 impl Fleet {
     fn select(&self) -> anyhow::Result<Vec<Selected>> {
-        let inventory = crate::preflight::load_inventory(&self.inventory)?;
+        let inventory = crate::inventory::load(&self.inventory, &Options::default())?;
         let hosts = inventory.select(&self.hosts)?;
         let mut selected: Vec<Selected> = hosts
             .into_iter()

@@ -3,7 +3,8 @@
 //!
 //! A healthy host costs two round trips on its one session: the host-wide questions (esxcli as
 //! XML, `vim-cmd` as VMODL), then the per-object ones that need their names (a vSwitch's
-//! failover policy, a vmknic's tags, every VM's devices). Each round falls back to esxcli's text
+//! failover policy, a vmknic's tags, every VM's config with its devices). A third is asked only
+//! for VMs whose config or summary left out their devices or power state. Each round falls back to esxcli's text
 //! form for the commands whose XML failed. A command that fails in every form leaves its facts
 //! empty and adds a note; only a host that cannot even say its version is an error.
 
@@ -71,7 +72,12 @@ pub fn collect(name: &str, transport: &dyn Transport) -> Result<Collected, Colle
         .chain(system::object_queries(&facts, &answers))
         .chain(vms::queries(&rows))
         .collect::<Vec<_>>();
-    let details = query::ask(transport, &second)?;
+    let mut details = query::ask(transport, &second)?;
+    // Usually empty: only VMs whose config or summary left something out.
+    let third = vms::fallback_queries(&rows, &details);
+    if !third.is_empty() {
+        details.extend(query::ask(transport, &third)?);
+    }
     network::fill_objects(&mut facts, &details);
     system::fill_objects(&mut facts, &answers, &details);
     facts.vms = vms::build(&rows, &details, &facts.datastores);

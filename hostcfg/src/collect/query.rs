@@ -39,6 +39,12 @@ impl Answers {
         self.raw.get(key)
     }
 
+    /// Adds the answers of a later round.
+    pub fn extend(&mut self, later: Answers) {
+        self.esxcli.extend(later.esxcli);
+        self.raw.extend(later.raw);
+    }
+
     /// Every esxcli question that failed in both forms, for the run's notes.
     pub fn failures(&self) -> impl Iterator<Item = String> + '_ {
         self.esxcli

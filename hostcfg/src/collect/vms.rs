@@ -1,5 +1,8 @@
-//! Registered VMs: `getallvms`, then per VM `power.getstate`, `get.summary`, `get.config`,
-//! `get.guest`, `device.getdevices` and `snapshot.get`.
+//! Registered VMs: `getallvms`, then per VM `get.summary`, `get.config` and `snapshot.get`.
+//! `device.getdevices`, `power.getstate` and `get.guest` follow only for a VM whose config has
+//! no devices or whose summary has no power state or tools status: otherwise those already
+//! answered what the three would (the config holds the same `VirtualHardware`, the summary the
+//! runtime power state and the guest's tools status).
 
 use super::query::{Answers, Query};
 use crate::facts::{Backing, CpuIdLevel, Datastore, Device, Vm};
@@ -7,14 +10,11 @@ use crate::parse::vimcmd::{self, VmRow};
 use crate::parse::vmodl::{self, Vmodl, VmodlError};
 use crate::transport::ExecOutput;
 
-const PER_VM: [&str; 6] = [
-    "power.getstate",
-    "get.summary",
-    "get.config",
-    "get.guest",
-    "device.getdevices",
-    "snapshot.get",
-];
+/// Asked for every VM.
+const PER_VM: [&str; 3] = ["get.summary", "get.config", "snapshot.get"];
+
+/// Asked, in a later round, only for what the [`PER_VM`] answers lacked.
+const FALLBACK: [&str; 3] = ["device.getdevices", "power.getstate", "get.guest"];
 
 pub fn rows(answers: &Answers) -> Vec<VmRow> {
     answers
@@ -24,17 +24,62 @@ pub fn rows(answers: &Answers) -> Vec<VmRow> {
         .unwrap_or_default()
 }
 
+fn query(cmd: &str, vmid: &str) -> (String, Query) {
+    (
+        format!("{cmd}:{vmid}"),
+        Query::Raw(format!("vim-cmd vmsvc/{cmd} {vmid}")),
+    )
+}
+
+/// What to ask about every VM.
 pub fn queries(rows: &[VmRow]) -> Vec<(String, Query)> {
     rows.iter()
+        .flat_map(|row| PER_VM.iter().map(|cmd| query(cmd, &row.vmid)))
+        .collect()
+}
+
+/// What to ask about the VMs whose config or summary did not say enough.
+pub fn fallback_queries(rows: &[VmRow], details: &Answers) -> Vec<(String, Query)> {
+    rows.iter()
         .flat_map(|row| {
-            PER_VM.iter().map(move |cmd| {
-                (
-                    format!("{cmd}:{}", row.vmid),
-                    Query::Raw(format!("vim-cmd vmsvc/{cmd} {}", row.vmid)),
-                )
-            })
+            let id = row.vmid.as_str();
+            let devices = config_hardware(details, id).is_none();
+            let power = summary_power(details, id).is_none();
+            let tools = summary_tools(details, id).is_none();
+            FALLBACK
+                .into_iter()
+                .zip([devices, power, tools])
+                .filter(|(_, wanted)| *wanted)
+                .map(move |(cmd, _)| query(cmd, id))
         })
         .collect()
+}
+
+/// The config's `hardware`, when it lists devices.
+fn config_hardware(details: &Answers, vmid: &str) -> Option<Vmodl> {
+    object(details, "get.config", vmid)
+        .ok()?
+        .get("hardware")
+        .filter(|h| h.get("device").is_some())
+        .cloned()
+}
+
+/// The guest's tools status as the summary has it (`guestToolsRunning`, …).
+fn summary_tools(details: &Answers, vmid: &str) -> Option<String> {
+    object(details, "get.summary", vmid)
+        .ok()?
+        .path(&["guest", "toolsRunningStatus"])
+        .and_then(Vmodl::as_str)
+        .map(str::to_string)
+}
+
+/// The summary's runtime power state (`poweredOn`, …).
+fn summary_power(details: &Answers, vmid: &str) -> Option<bool> {
+    object(details, "get.summary", vmid)
+        .ok()?
+        .path(&["runtime", "powerState"])
+        .and_then(Vmodl::as_str)
+        .map(|p| p == "poweredOn")
 }
 
 fn output<'a>(details: &'a Answers, cmd: &str, vmid: &str) -> Option<&'a ExecOutput> {
@@ -53,12 +98,17 @@ fn object(details: &Answers, cmd: &str, vmid: &str) -> Result<Vmodl, String> {
     vmodl::parse(&out.stdout_text()).map_err(|e: VmodlError| e.to_string())
 }
 
-/// One note per VM command that failed or printed something unreadable.
+/// One note per VM command that was asked and failed or printed something unreadable.
 pub fn notes(rows: &[VmRow], details: &Answers) -> Vec<String> {
     let mut notes = Vec::new();
     for row in rows {
-        for cmd in PER_VM {
-            let failed = match cmd {
+        let asked = PER_VM.iter().chain(
+            FALLBACK
+                .iter()
+                .filter(|cmd| details.raw(&format!("{cmd}:{}", row.vmid)).is_some()),
+        );
+        for cmd in asked {
+            let failed = match *cmd {
                 "power.getstate" | "snapshot.get" => output(details, cmd, &row.vmid)
                     .is_none()
                     .then(|| "failed".to_string()),
@@ -85,18 +135,17 @@ fn vm(row: &VmRow, details: &Answers, datastores: &[Datastore]) -> Vm {
     let id = row.vmid.as_str();
     let summary = object(details, "get.summary", id).ok();
     let config = object(details, "get.config", id).ok();
-    let guest = object(details, "get.guest", id).ok();
-    let hardware = object(details, "device.getdevices", id)
-        .ok()
-        .or_else(|| config.as_ref().and_then(|c| c.get("hardware")).cloned());
+    let hardware =
+        config_hardware(details, id).or_else(|| object(details, "device.getdevices", id).ok());
     let s = |path: &[&str]| summary.as_ref().and_then(|v| v.path(path));
     let c = |path: &[&str]| config.as_ref().and_then(|v| v.path(path));
     let num = |v: Option<&Vmodl>| v.and_then(Vmodl::as_u64);
     let text = |v: Option<&Vmodl>| v.and_then(Vmodl::as_str).map(str::to_string);
 
-    let powered_on = output(details, "power.getstate", id)
-        .and_then(|o| vimcmd::powered_on(&o.stdout_text()))
-        .or_else(|| text(s(&["runtime", "powerState"])).map(|p| p == "poweredOn"))
+    let powered_on = summary_power(details, id)
+        .or_else(|| {
+            output(details, "power.getstate", id).and_then(|o| vimcmd::powered_on(&o.stdout_text()))
+        })
         .unwrap_or(false);
     let devices = hardware
         .as_ref()
@@ -154,10 +203,12 @@ fn vm(row: &VmRow, details: &Answers, datastores: &[Datastore]) -> Vm {
         active_memory_mb: num(s(&["quickStats", "guestMemoryUsage"])),
         cpu_affinity: affinity("cpuAffinity", "sched.cpu.affinity"),
         memory_affinity: affinity("memoryAffinity", "sched.mem.affinity"),
-        tools_running_status: guest
-            .as_ref()
-            .and_then(|g| text(g.get("toolsRunningStatus")))
-            .or_else(|| text(s(&["guest", "toolsRunningStatus"])))
+        tools_running_status: summary_tools(details, id)
+            .or_else(|| {
+                object(details, "get.guest", id)
+                    .ok()
+                    .and_then(|g| text(g.get("toolsRunningStatus")))
+            })
             .unwrap_or_default(),
         heartbeat_status: text(s(&["quickStats", "guestHeartbeatStatus"]))
             .or_else(|| text(s(&["guestHeartbeatStatus"])))

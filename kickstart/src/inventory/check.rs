@@ -186,7 +186,7 @@ fn version(h: &Host, path: &str, p: &mut Problems) {
             );
         }
     }
-    if h.install.target == InstallTarget::Usb && v.major == 4 {
+    if h.install.target == InstallTarget::Usb && v.major() == 4 {
         p.warning(
             format!("{install}.target"),
             "a scripted install to USB or SD is not supported on ESXi 4.x",
@@ -198,7 +198,7 @@ fn version(h: &Host, path: &str, p: &mut Problems) {
             format!("ESXi {v} has no UEFI Secure Boot (6.5 and later)"),
         );
     }
-    if v.major == 4 {
+    if v.major() == 4 {
         if h.network.hostname.as_str().len() > 29 {
             p.warning(
                 format!("{path}.network.hostname"),
@@ -299,10 +299,7 @@ fn clear_password(h: &Host, path: &str, p: &mut Problems) {
     else {
         return;
     };
-    let Ok(version) = h.esxi.to_string().parse::<crate::lint::EsxiVersion>() else {
-        return;
-    };
-    if let Err(why) = crate::lint::values::clear_password(secret.expose(), version) {
+    if let Err(why) = crate::lint::values::clear_password(secret.expose(), h.esxi) {
         p.error(
             format!("{path}.rootpw"),
             format!("the installer refuses this clear password: {why}"),

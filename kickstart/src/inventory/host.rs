@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::net::{Hostname, Ipv4Cidr, Label, Mtu, NicRef, Vlan, VmkName, Vmnic};
 use super::rootpw::RootPassword;
-use super::version::EsxiVersion;
+use crate::version::EsxiVersion;
 
 /// One ESXi host, fully resolved.
 #[derive(Debug, Clone, Serialize)]

@@ -45,7 +45,6 @@ mod suggest;
 mod template;
 #[cfg(test)]
 mod tests;
-mod version;
 
 use std::collections::HashSet;
 use std::io::Read;
@@ -61,9 +60,9 @@ pub use host::*;
 pub use net::{Hostname, Ipv4Cidr, Label, MacAddr, Mtu, NicRef, Prefix, Vlan, VmkName, Vmnic};
 pub use problem::{Problem, Severity};
 pub use rootpw::{CryptHash, RootPassword, Secret, SecretSource, salt_for, sha512_crypt};
-pub use version::{Dialect, EsxiVersion, VersionError};
 
 use crate::cluster::Cluster;
+use crate::version::EsxiVersion;
 use decode::{Decoder, Layer, NAMED_LISTS};
 use lines::LineIndex;
 use problem::{Path, Problems};

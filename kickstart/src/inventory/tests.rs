@@ -455,3 +455,32 @@ mod robustness {
         }
     }
 }
+
+#[test]
+fn keyboards_are_checked_against_the_installers_list() {
+    let host = "hosts:\n  esx01: {network: {ip: 10.0.10.11}}\n";
+    for known in ["US Default", "Swiss German", "custom.map"] {
+        let r = report(&format!("{BASE}  keyboard: {known}\n{host}"));
+        assert!(r.problems.is_empty(), "{known}: {:?}", r.problems);
+        assert_eq!(r.inventory.hosts[0].keyboard.as_deref(), Some(known));
+    }
+    assert_eq!(
+        problems(&format!("{BASE}  keyboard: us default\n{host}")),
+        [
+            "8: defaults.keyboard: \"us default\" is not a keyboard layout the installer knows (did you mean `US Default`?)"
+        ]
+    );
+    assert_eq!(
+        problems(&format!("{BASE}  keyboard: Germna\n{host}")),
+        [
+            "8: defaults.keyboard: \"Germna\" is not a keyboard layout the installer knows (did you mean `German`?)"
+        ]
+    );
+    let far = problems(&format!("{BASE}  keyboard: Klingon\n{host}"));
+    assert_eq!(far.len(), 1);
+    assert!(
+        far[0].starts_with("8: defaults.keyboard: \"Klingon\" is not a keyboard layout the installer knows (it would use its default): give one of Belgian, ")
+            && far[0].ends_with(", US Default, US Dvorak"),
+        "{far:?}"
+    );
+}

@@ -6,7 +6,7 @@
 //! them once and renders any number of hosts, from any number of threads.
 //!
 //! Every kickstart is written in the dialect of its host's ESXi version (see
-//! [`Dialect`](crate::inventory::Dialect)), checked to be ASCII with LF line ends, and is the
+//! [`Dialect`](crate::version::Dialect)), checked to be ASCII with LF line ends, and is the
 //! same bytes on every run: nothing in it depends on time, order of hashing, or randomness
 //! (password salts are derived from the host name, see [`salt_for`](crate::inventory::salt_for)).
 //!

@@ -13,12 +13,13 @@ use crate::inventory::{
 };
 
 use super::quote::ksq;
+use crate::version::{Dialect, EsxiVersion};
 
 #[derive(Serialize)]
 pub(crate) struct View<'h> {
     host: &'h Host,
-    esxi: String,
-    dialect: &'static str,
+    esxi: EsxiVersion,
+    dialect: Dialect,
     /// The arguments of `rootpw`, or `None` for an upgrade (where the installer ignores it).
     rootpw: Option<String>,
     /// The host's DNS domain, if its FQDN has one.
@@ -94,12 +95,6 @@ struct Features {
 impl<'h> View<'h> {
     pub(crate) fn new(host: &'h Host, salt_seed: &str) -> View<'h> {
         let v = host.esxi;
-        let dialect = match v.dialect() {
-            crate::inventory::Dialect::V41 => "4.1",
-            crate::inventory::Dialect::V5 => "5",
-            crate::inventory::Dialect::V7 => "7",
-            crate::inventory::Dialect::V8 => "8",
-        };
         let upgrade = host.install.mode == InstallMode::Upgrade;
         let rootpw = match (&host.rootpw, upgrade) {
             (Some(pw), false) => Some(rootpw_args(pw, &host.name, salt_seed)),
@@ -126,8 +121,8 @@ impl<'h> View<'h> {
         };
         View {
             host,
-            esxi: v.to_string(),
-            dialect,
+            esxi: v,
+            dialect: v.dialect(),
             rootpw,
             domain: host.network.fqdn.as_str().split_once('.').map(|(_, d)| d),
             nameservers: Nameservers { line, extra },

@@ -14,6 +14,10 @@
 //! New hosts come from a [`seed::Seed`]; failures are injected through [`state::Faults`] (a
 //! command that fails or is slow, a download cut off midway, a corrupt bundle).
 //!
+//! [`fixture`] puts hosts behind real sshd processes: [`fixture::SimHost`] and
+//! [`fixture::Fleet`] for the end-to-end tests, `esxsim fleet` ([`fixture::FleetCommand`]) for
+//! scripts such as the benchmark. A host can log what ran on it ([`cmdlog`]).
+//!
 //! ```
 //! use esxforge_esxsim::{seed::{Seed, generate}, store::Store, dispatch};
 //!
@@ -34,9 +38,11 @@ use std::path::{Path, PathBuf};
 
 pub mod boot;
 pub mod bundle;
+pub mod cmdlog;
 pub mod cpu;
 pub mod esxcli;
 pub mod faults;
+pub mod fixture;
 pub mod host_ops;
 pub mod reboot;
 pub mod seed;

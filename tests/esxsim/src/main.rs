@@ -5,14 +5,17 @@
 //! | `esxcli`, `vim-cmd` | the simulated host's commands |
 //! | `vmware`, `chkconfig`, `ntpd` (as `/etc/init.d/ntpd`) | small ESXi shell commands |
 //! | `esxsim-sftp` | sshd's SFTP subsystem (the real sftp-server, or a relay that drops) |
+//! | `esxsim-shell` | root's login shell on a host that logs what ran on it (then `/bin/sh`) |
 //! | `scp`, `cat` | the real programs, or relays that drop the connection midway |
-//! | `esxsim` | `esxsim boot …` (a host's root, then its sshd), `esxsim reboot <pid-file> <ms>` (the reboot helper), `esxsim seed` (a new state) |
+//! | `esxsim` | `esxsim boot …` (a host's root, then its sshd), `esxsim reboot <pid-file> <ms>` (the reboot helper), `esxsim seed` (a new state), `esxsim fleet …` (hosts for scripts, `esxforge_esxsim::fixture::FleetCommand`) |
 //!
 //! The state file is named by `ESXSIM_STATE`.
 
 use std::io::{Read, Write};
 use std::process::ExitCode;
 
+use esxforge_esxsim::cmdlog::{self, Entry};
+use esxforge_esxsim::fixture::FleetCommand;
 use esxforge_esxsim::store::Store;
 use esxforge_esxsim::{Error, Reply, STATE_ENV, boot, dispatch, reboot, seed, shims, transfer};
 
@@ -33,6 +36,12 @@ fn emit(reply: &Reply) -> ExitCode {
 }
 
 fn host_command(tool: &str, args: &[String]) -> ExitCode {
+    let name = if tool == "ntpd" {
+        "/etc/init.d/ntpd"
+    } else {
+        tool
+    };
+    cmdlog::record(&Entry::Command(cmdlog::command_line(name, args)));
     let result = store().and_then(|store| match tool {
         "vmware" => shims::vmware(args, &store),
         "chkconfig" => shims::chkconfig(args, &store),
@@ -83,6 +92,22 @@ fn new_state() -> ExitCode {
     }
 }
 
+/// `esxsim fleet …`: see [`FleetCommand`].
+fn fleet(args: &[&str]) -> ExitCode {
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    match FleetCommand::parse(&args).map(|c| c.run()) {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(e)) => {
+            eprintln!("esxsim fleet: {e}");
+            ExitCode::from(1)
+        }
+        Err(usage) => {
+            eprintln!("esxsim fleet: {usage}");
+            ExitCode::from(2)
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let mut argv = std::env::args();
     let argv0 = argv.next().unwrap_or_default();
@@ -91,6 +116,8 @@ fn main() -> ExitCode {
     match tool.as_str() {
         "esxcli" | "vim-cmd" | "vmware" | "chkconfig" | "ntpd" => host_command(&tool, &args),
         "esxsim-sftp" => transfer::sftp(store().ok().as_ref()),
+        "esxsim-shell" => cmdlog::shell(false, &args),
+        "-esxsim-shell" => cmdlog::shell(true, &args),
         "scp" => transfer::scp(&args, store().ok().as_ref()),
         "cat" => transfer::cat(&args, store().ok().as_ref()),
         _ => match args
@@ -104,6 +131,7 @@ fn main() -> ExitCode {
                 ExitCode::SUCCESS
             }
             ["seed"] => new_state(),
+            ["fleet", rest @ ..] => fleet(rest),
             ["boot", merged, upper, work, config, binds @ ..] => {
                 let boot = boot::Boot {
                     merged: merged.into(),
@@ -117,7 +145,7 @@ fn main() -> ExitCode {
             }
             _ => {
                 eprintln!(
-                    "usage: esxsim seed < SEED.json | esxsim boot MERGED UPPER WORK SSHD_CONFIG [BIND]…\n       (or run as esxcli / vim-cmd with {STATE_ENV} set)"
+                    "usage: esxsim seed < SEED.json | esxsim fleet --hosts N --dir DIR [--version V] [--vms N] [--command-log]\n       | esxsim boot MERGED UPPER WORK SSHD_CONFIG [BIND]…\n       (or run as esxcli / vim-cmd with {STATE_ENV} set)"
                 );
                 ExitCode::from(2)
             }

@@ -1,5 +1,6 @@
 //! The sshd processes serving the simulated host, found through `/proc`, so the simulator can
-//! drop a connection (kill the session's sshd) or play a reboot (pause the listener).
+//! drop a connection (kill the session's sshd) or play a reboot (pause the listener), and the
+//! fixture can stop a host and everything it started.
 
 use std::fs;
 
@@ -10,6 +11,15 @@ pub fn parent(pid: u32) -> Option<u32> {
     after.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// When `pid` started, in clock ticks since boot: with the pid, it names one process even after
+/// the pid is reused.
+pub fn start_time(pid: u32) -> Option<u64> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after = stat.rsplit_once(')')?.1;
+    // Field 22 of stat; the 20th after the command name.
+    after.split_whitespace().nth(19)?.parse().ok()
+}
+
 /// The command name of `pid` (`sshd`, `sh`, …).
 pub fn comm(pid: u32) -> Option<String> {
     fs::read_to_string(format!("/proc/{pid}/comm"))
@@ -17,14 +27,29 @@ pub fn comm(pid: u32) -> Option<String> {
         .map(|s| s.trim().to_string())
 }
 
+/// Every process on the machine.
+pub fn all() -> Vec<u32> {
+    fs::read_dir("/proc")
+        .map(|d| {
+            d.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Processes whose parent is `pid`.
 pub fn children(pid: u32) -> Vec<u32> {
-    let Ok(dir) = fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+    all()
+        .into_iter()
         .filter(|p| parent(*p) == Some(pid))
         .collect()
+}
+
+/// The mount namespace of `pid` (`mnt:[4026532…]`): a simulated host's processes share one.
+pub fn mount_ns(pid: u32) -> Option<String> {
+    fs::read_link(format!("/proc/{pid}/ns/mnt"))
+        .ok()
+        .map(|p| p.display().to_string())
 }
 
 /// Every process below `pid`, deepest first (so parents outlive their children and reap them).

@@ -3,7 +3,7 @@
 //!
 //! Every simulator command loads the state, acts, and (when it changed something) writes it
 //! back, so a change made by one SSH command is what the next one sees. Tests read and modify the
-//! same document through [`Store`].
+//! same document through [`crate::store::Store`].
 
 use serde::{Deserialize, Serialize};
 

@@ -16,7 +16,9 @@ use serde_yaml::Value;
 
 use super::host::*;
 use super::problem::Path;
-use super::version::EsxiVersion;
+use super::suggest::did_you_mean;
+use crate::lint::values::{self, KEYBOARDS};
+use crate::version::EsxiVersion;
 
 pub(crate) use reader::{Decoder, Fields, Layer, NAMED_LISTS, kind};
 
@@ -96,7 +98,16 @@ pub(crate) fn host(d: &mut Decoder<'_>, v: &Value, path: &Path<'_>, name: &str) 
             None
         }
     };
-    let keyboard = opt(&mut f, "keyboard", path, |d, v, p| d.text(v, p), d);
+    let keyboard = opt(
+        &mut f,
+        "keyboard",
+        path,
+        |d, v, p| {
+            let layout = d.text(v, p)?;
+            d.checked(&layout, p, keyboard_layout)
+        },
+        d,
+    );
     let network = network::network(d, f.get("network"), &path.key("network"), name);
     let dns = f
         .get("dns")
@@ -210,6 +221,25 @@ pub(crate) fn host(d: &mut Decoder<'_>, v: &Value, path: &Path<'_>, name: &str) 
         address,
         ssh_port,
         ssh_user,
+    })
+}
+
+/// A layout the installer knows; anything else would make it warn and use its default.
+fn keyboard_layout(s: &str) -> Result<String, String> {
+    if values::keyboard(s) {
+        return Ok(s.to_string());
+    }
+    let near = KEYBOARDS
+        .iter()
+        .find(|k| k.eq_ignore_ascii_case(s))
+        .copied()
+        .or_else(|| did_you_mean(s, &KEYBOARDS));
+    Err(match near {
+        Some(k) => format!("is not a keyboard layout the installer knows (did you mean `{k}`?)"),
+        None => format!(
+            "is not a keyboard layout the installer knows (it would use its default): give one of {}",
+            KEYBOARDS.join(", ")
+        ),
     })
 }
 

@@ -176,6 +176,13 @@ pub fn vswitch_list(st: &mut State, o: &Opts) -> Result<Output, String> {
     Ok(Output::records(structs(items), Some("%Name%")))
 }
 
+/// `network vswitch dvs vmware list`: the distributed switches the host joined. Joining one
+/// takes vCenter, which a simulated host never has, so the list is always empty (as a standalone
+/// host answers).
+pub fn dvs_list(_st: &mut State, _o: &Opts) -> Result<Output, String> {
+    Ok(Output::records(structs(Vec::new()), Some("%Name%")))
+}
+
 pub fn vswitch_add(st: &mut State, o: &Opts) -> Result<Output, String> {
     let name = o.req("vswitch-name")?;
     if st.vswitches.iter().any(|v| v.name == name) {
@@ -1001,4 +1008,29 @@ pub fn firewall_get(_: &mut State, _: &Opts) -> Result<Output, String> {
 
 pub fn firewall_refresh(_: &mut State, _: &Opts) -> Result<Output, String> {
     Ok(Output::done())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::seed::{Seed, generate};
+    use crate::store::Store;
+
+    #[test]
+    fn a_standalone_host_lists_no_distributed_switch() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path().join("state.json"));
+        store.write(&generate(&Seed::default()).unwrap()).unwrap();
+        let run = |line: &str| {
+            let args: Vec<String> = line.split(' ').map(String::from).collect();
+            crate::dispatch("esxcli", &args, &store).unwrap()
+        };
+        let xml = run("--formatter=xml network vswitch dvs vmware list");
+        assert_eq!(xml.code, 0, "{}", xml.stderr);
+        assert!(xml.stdout.contains("<list type=\"structure\">"));
+        assert!(!xml.stdout.contains("<structure"));
+        let text = run("network vswitch dvs vmware list");
+        assert_eq!((text.code, text.stdout.as_str()), (0, ""));
+        let other = run("network vswitch dvs vmware show");
+        assert_eq!(other.code, 1);
+    }
 }

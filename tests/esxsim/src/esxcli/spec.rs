@@ -208,6 +208,7 @@ pub static COMMANDS: &[Spec] = &[
         &[VSWITCH],
         network::vswitch_list,
     ),
+    get("network vswitch dvs vmware list", &[], network::dvs_list),
     set(
         "network vswitch standard add",
         &[VSWITCH_REQ, opt("ports", 'P')],
