@@ -351,7 +351,7 @@ fn refused_builds_leave_the_output_folder_untouched() {
         ),
         (
             vec!["--ks", p(&bad_ks)],
-            "would stop the ESXi 8.x installer",
+            "would stop the ESXi 8.0U3 installer",
         ),
         (vec!["--volume-id", "lower case"], "--volume-id"),
         (vec!["--imagedd", p(&good_vib)], "ESXi 4.x media"),

@@ -463,11 +463,12 @@ impl Remaster {
         if options.skip_kickstart_lint {
             return Ok(bytes);
         }
+        // A release the linter does not know is linted as the newest it does.
         let version = self
             .media
             .version
             .as_ref()
-            .and_then(|v| v.major.to_string().parse().ok())
+            .and_then(MediaVersion::installer)
             .unwrap_or_default();
         let lint_options = LintOptions {
             version,
