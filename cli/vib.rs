@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::Subcommand;
-use esxforge_isotool::esxi::bundle::Bundle;
+use esxforge_isotool::esxi::bundle::{self, Bundle};
 use esxforge_isotool::esxi::media::MediaVersion;
-use esxforge_isotool::esxi::vib::{Descriptor, Outcome, PayloadCheck, Vib};
+use esxforge_isotool::esxi::vib::{Descriptor, Outcome, Vib};
 use serde::Serialize;
 
 use crate::report::{Format, Global, Status};
@@ -76,6 +76,9 @@ struct PayloadReport {
 
 #[derive(Serialize)]
 struct ChecksumReport {
+    /// `sha-256 (gunzip)`: for the text report.
+    #[serde(skip)]
+    label: String,
     algorithm: String,
     verify_process: Option<String>,
     expected: String,
@@ -85,11 +88,7 @@ struct ChecksumReport {
 
 fn inspect(args: InspectArgs, _global: &Global) -> anyhow::Result<Status> {
     let file = args.file.display().to_string();
-    let mut magic = [0u8; 4];
-    std::fs::File::open(&args.file)
-        .and_then(|mut f| f.read(&mut magic))
-        .with_context(|| format!("cannot read {file}"))?;
-    let report = if magic == *b"PK\x03\x04" {
+    let report = if bundle::is_bundle(&args.file)? {
         inspect_bundle(&args.file)?
     } else {
         let mut vib = Vib::open(&args.file)?;
@@ -131,7 +130,7 @@ fn vib_report<R: Read + std::io::Seek>(
 ) -> anyhow::Result<VibReport> {
     let checks = vib.verify()?;
     let descriptor = vib.descriptor().clone();
-    let ok = checks.iter().all(payload_ok);
+    let ok = checks.iter().all(|c| c.refusal(vib.file()).is_none());
     let esxi8_refusal = vib
         .check_target(&MediaVersion::release(8, 0, 0))
         .err()
@@ -152,6 +151,7 @@ fn vib_report<R: Read + std::io::Seek>(
                 .checksums
                 .into_iter()
                 .map(|(sum, outcome)| ChecksumReport {
+                    label: sum.label(),
                     algorithm: sum.algorithm,
                     verify_process: sum.verify_process,
                     expected: sum.hex,
@@ -169,15 +169,6 @@ fn vib_report<R: Read + std::io::Seek>(
         esxi8_refusal,
         ok,
     })
-}
-
-fn payload_ok(check: &PayloadCheck) -> bool {
-    check.size_matches != Some(false)
-        && check.checksums.iter().any(|(_, o)| *o == Outcome::Verified)
-        && !check
-            .checksums
-            .iter()
-            .any(|(_, o)| matches!(o, Outcome::Mismatch { .. }))
 }
 
 fn print_text(report: &Report) {
@@ -217,10 +208,6 @@ fn print_text(report: &Report) {
                 p.name, p.kind, p.size
             );
             for c in &p.checksums {
-                let label = match &c.verify_process {
-                    Some(process) => format!("{} ({process})", c.algorithm),
-                    None => c.algorithm.clone(),
-                };
                 let result = match &c.outcome {
                     Outcome::Verified => "ok".to_string(),
                     Outcome::Mismatch { actual } => {
@@ -228,7 +215,7 @@ fn print_text(report: &Report) {
                     }
                     Outcome::Unsupported => "not checked (unknown algorithm)".to_string(),
                 };
-                println!("    {label:<20} {result}");
+                println!("    {:<20} {result}", c.label);
             }
         }
         match &v.esxi8_refusal {

@@ -5,31 +5,11 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::Duration;
 
-use common::esxi_iso::{self, ModernSpec, VibSpec, run};
-use common::qemu::{self, Firmware};
-
-fn esxforge(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_esxforge"))
-        .args(args)
-        .env_remove("SOURCE_DATE_EPOCH")
-        .output()
-        .unwrap()
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
+use common::esxi_iso::{self, ModernSpec, VibSpec, esxforge, iso_build, isoinfo, p, run, text};
+use common::qemu::Qemu;
 
 const KS: &str = "vmaccepteula\ninstall --firstdisk --overwritevmfs\nrootpw --iscrypted $6$saltsalt$Bq9bGtIyY7mYd8D3L0uE5yvd3V9T0OazWvm1q9Zl2vSxO4C0RrpKkC9u0eB9h1Ez2Vb3eM9fWvB4bXW8b8m1D/\nnetwork --bootproto=dhcp --device=vmnic0\nreboot\n";
 
@@ -82,26 +62,24 @@ fn injects_drivers_and_kickstart_and_boots_by_bios_and_uefi() {
     let ks = d.join("ks.cfg");
     std::fs::write(&ks, KS).unwrap();
     let out_iso = d.join("custom.iso");
-    let out = esxforge(&[
-        "iso",
-        "build",
-        "--from",
-        p(&source),
-        "-o",
-        p(&out_iso),
-        "--add-vib",
-        p(&new_vib),
-        "--add-vib",
-        p(&newer_old),
-        "--add-bundle",
-        p(&bundle),
-        "--ks",
-        p(&ks),
-        "--kernelopt",
-        "allowLegacyCPU=true",
-        "--volume-id",
-        "ESXI-8.0U3-CUSTOM",
-    ]);
+    let out = iso_build(
+        &source,
+        &out_iso,
+        &[
+            "--add-vib",
+            p(&new_vib),
+            "--add-vib",
+            p(&newer_old),
+            "--add-bundle",
+            p(&bundle),
+            "--ks",
+            p(&ks),
+            "--kernelopt",
+            "allowLegacyCPU=true",
+            "--volume-id",
+            "ESXI-8.0U3-CUSTOM",
+        ],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let t = text(&out);
     assert!(
@@ -122,38 +100,11 @@ fn injects_drivers_and_kickstart_and_boots_by_bios_and_uefi() {
         .args(["-c", "custom.iso.md5"])
         .current_dir(d));
 
-    // xorriso: both El Torito entries, BIOS with a boot-info-table, catalog BOOT.CAT.
-    let report = run(Command::new("xorriso")
-        .arg("-indev")
-        .arg(&out_iso)
-        .args(["-report_el_torito", "plain"]));
-    assert!(
-        report.contains("El Torito cat path : /BOOT.CAT"),
-        "{report}"
-    );
-    assert!(
-        report.contains("El Torito boot img :   1  BIOS  y   none  0x0000  0x00      4"),
-        "{report}"
-    );
-    assert!(
-        report.contains("El Torito img opts :   1  boot-info-table"),
-        "{report}"
-    );
-    assert!(
-        report.contains("El Torito img path :   2  /EFIBOOT.IMG"),
-        "{report}"
-    );
-    // isoinfo: VMware's naming, the new volume id, no Joliet, no Rock Ridge.
-    let info = run(Command::new("isoinfo").args(["-d", "-i"]).arg(&out_iso));
-    assert!(
-        info.contains("Volume id: ESXI-8.0U3-CUSTOM") && info.contains("Application id: ESXIMAGE"),
-        "{info}"
-    );
-    assert!(
-        info.contains("NO Joliet present") && info.contains("NO Rock Ridge present"),
-        "{info}"
-    );
-    let listing = run(Command::new("isoinfo").args(["-l", "-i"]).arg(&out_iso));
+    // xorriso and isoinfo: VMware's layout, with the new volume id.
+    esxi_iso::assert_vmware_layout(&out_iso);
+    let info = isoinfo(&["-d"], &out_iso);
+    assert!(info.contains("Volume id: ESXI-8.0U3-CUSTOM"), "{info}");
+    let listing = isoinfo(&["-l"], &out_iso);
     for name in [
         "NET_TEST.V00;1",
         "NET_OLD.V00;1",
@@ -243,7 +194,7 @@ fn injects_drivers_and_kickstart_and_boots_by_bios_and_uefi() {
     assert_eq!(verify.status.code(), Some(0), "{}", text(&verify));
 
     // BIOS: isolinux reads our BOOT.CFG (printed by the cat.c32 stand-in for mboot.c32).
-    let bios = qemu::boot(&out_iso, Firmware::Bios, "\nboot:", Duration::from_secs(30));
+    let bios = Qemu::bios().boot(&out_iso, &["\nboot:"], Duration::from_secs(30));
     assert!(
         bios.contains("kernelopt=runweasel cdromBoot allowLegacyCPU=true ks=cdrom:/KS.CFG"),
         "{bios}"
@@ -254,12 +205,7 @@ fn injects_drivers_and_kickstart_and_boots_by_bios_and_uefi() {
     );
     // UEFI: the El Torito UEFI image boots, finds the CD and reads /EFI/BOOT/BOOT.CFG and the
     // modules by their plain ISO 9660 names, the lower-case names BOOT.CFG uses.
-    let uefi = qemu::boot(
-        &out_iso,
-        Firmware::Uefi,
-        "UEFI-PROBE-DONE",
-        Duration::from_secs(90),
-    );
+    let uefi = Qemu::uefi().boot(&out_iso, &["UEFI-PROBE-DONE"], Duration::from_secs(90));
     assert!(uefi.contains("UEFI-ROOT=cd0"), "{uefi}");
     assert!(
         uefi.contains("kernelopt=runweasel cdromBoot allowLegacyCPU=true ks=cdrom:/KS.CFG"),
@@ -299,18 +245,7 @@ fn builds_are_deterministic_and_idempotent() {
     std::fs::write(&ks, KS).unwrap();
     let build = |from: &Path, name: &str| {
         let out = d.join(name);
-        let o = esxforge(&[
-            "iso",
-            "build",
-            "--from",
-            p(from),
-            "-o",
-            p(&out),
-            "--add-vib",
-            p(&vib),
-            "--ks",
-            p(&ks),
-        ]);
+        let o = iso_build(from, &out, &["--add-vib", p(&vib), "--ks", p(&ks)]);
         assert_eq!(o.status.code(), Some(0), "{}", text(&o));
         out
     };
@@ -332,31 +267,16 @@ fn builds_are_deterministic_and_idempotent() {
     // With no changes the image is a faithful copy of every file. --quiet prints nothing; without
     // it the summary says so.
     let copy = d.join("copy.iso");
-    let o = esxforge(&[
-        "--quiet",
-        "iso",
-        "build",
-        "--from",
-        p(&source),
-        "-o",
-        p(&copy),
-    ]);
+    let o = iso_build(&source, &copy, &["--quiet"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert_eq!(text(&o), "", "--quiet");
-    let o = esxforge(&[
-        "iso",
-        "build",
-        "--from",
-        p(&copy),
-        "-o",
-        p(&d.join("copy2.iso")),
-    ]);
+    let o = iso_build(&copy, &d.join("copy2.iso"), &[]);
     assert!(
         text(&o).contains("no changes: a faithful copy"),
         "{}",
         text(&o)
     );
-    let ls = |iso: &Path| run(Command::new("isoinfo").args(["-f", "-i"]).arg(iso));
+    let ls = |iso: &Path| isoinfo(&["-f"], iso);
     assert_eq!(ls(&copy), ls(&source));
     for f in ["/BOOT.CFG", "/IMGDB.TGZ", "/S.V00", "/EFIBOOT.IMG"] {
         assert_eq!(
@@ -373,13 +293,7 @@ fn builds_are_deterministic_and_idempotent() {
 fn refused_builds_leave_the_output_folder_untouched() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let source = esxi_iso::modern_iso(
-        d,
-        &ModernSpec {
-            uefi: false,
-            ..ModernSpec::default()
-        },
-    );
+    let source = esxi_iso::bios_only_iso(d);
     let out_dir = d.join("out");
     std::fs::create_dir(&out_dir).unwrap();
     std::fs::write(out_dir.join("keep.txt"), b"an earlier file").unwrap();
@@ -437,16 +351,14 @@ fn refused_builds_leave_the_output_folder_untouched() {
         ),
         (
             vec!["--ks", p(&bad_ks)],
-            "would stop the ESXi 8.x installer",
+            "would stop the ESXi 8.0U3 installer",
         ),
         (vec!["--volume-id", "lower case"], "--volume-id"),
         (vec!["--imagedd", p(&good_vib)], "ESXi 4.x media"),
         (vec!["--kernelopt", "a b=c"], "kernel option"),
     ];
     for (extra, expected) in cases {
-        let mut args = vec!["iso", "build", "--from", p(&source), "-o", p(&out)];
-        args.extend(extra.iter().copied());
-        let o = esxforge(&args);
+        let o = iso_build(&source, &out, &extra);
         let t = text(&o);
         assert_eq!(o.status.code(), Some(2), "{extra:?}: {t}");
         assert!(
@@ -460,7 +372,7 @@ fn refused_builds_leave_the_output_folder_untouched() {
             "{extra:?} left something behind"
         );
     }
-    let o = esxforge(&["iso", "build", "--from", p(&source), "-o", p(&source)]);
+    let o = iso_build(&source, &source, &[]);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("is the source image"), "{}", text(&o));
 }
@@ -470,13 +382,7 @@ fn refused_builds_leave_the_output_folder_untouched() {
 fn truncated_and_foreign_sources_are_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let source = esxi_iso::modern_iso(
-        d,
-        &ModernSpec {
-            uefi: false,
-            ..ModernSpec::default()
-        },
-    );
+    let source = esxi_iso::bios_only_iso(d);
     let bytes = std::fs::read(&source).unwrap();
     let cut = d.join("cut.iso");
     std::fs::write(&cut, &bytes[..bytes.len() / 3]).unwrap();
@@ -502,14 +408,7 @@ fn truncated_and_foreign_sources_are_clear_errors() {
         .args(["-as", "mkisofs", "-quiet", "-o"])
         .arg(&plain)
         .arg(&tree));
-    let o = esxforge(&[
-        "iso",
-        "build",
-        "--from",
-        p(&plain),
-        "-o",
-        p(&d.join("y.iso")),
-    ]);
+    let o = iso_build(&plain, &d.join("y.iso"), &[]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
         text(&o).contains("not an ESXi installer image"),
@@ -529,65 +428,25 @@ fn truncated_and_foreign_sources_are_clear_errors() {
 fn hybrid_sources_stay_hybrid() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let source = esxi_iso::modern_iso(
-        d,
-        &ModernSpec {
-            uefi: false,
-            ..ModernSpec::default()
-        },
-    );
+    let source = esxi_iso::bios_only_iso(d);
     let tree = d.join("tree");
-    run(Command::new("xorriso")
-        .args(["-osirrox", "on", "-indev"])
-        .arg(&source)
-        .args(["-extract", "/"])
-        .arg(&tree));
-    run(Command::new("chmod").arg("-R").arg("u+w").arg(&tree));
+    esxi_iso::extract_tree(&source, &tree);
     std::fs::copy("/usr/lib/ISOLINUX/isolinux.bin", tree.join("ISOLINUX.BIN")).unwrap();
     let hybrid = d.join("hybrid.iso");
-    run(Command::new("xorriso")
-        .args([
-            "-as",
-            "mkisofs",
-            "-quiet",
-            "--norock",
-            "-l",
-            "-A",
-            "ESXIMAGE",
-            "-V",
-            "ESXI-8.0U3-HYBRID",
-        ])
-        .args([
-            "-c",
-            "BOOT.CAT",
-            "-b",
-            "ISOLINUX.BIN",
-            "-no-emul-boot",
-            "-boot-load-size",
-            "4",
-            "-boot-info-table",
-        ])
-        .args(["-eltorito-alt-boot", "-e", "EFIBOOT.IMG", "-no-emul-boot"])
-        .args([
+    esxi_iso::mkisofs_esxi(
+        &tree,
+        &hybrid,
+        "ESXI-8.0U3-HYBRID",
+        true,
+        &[
             "-isohybrid-mbr",
             "/usr/lib/ISOLINUX/isohdpfx.bin",
             "-isohybrid-gpt-basdat",
-            "-o",
-        ])
-        .arg(&hybrid)
-        .arg(&tree));
+        ],
+    );
     let vib = esxi_iso::vib(d, &VibSpec::driver("net-test", "1.0-1"));
     let out_iso = d.join("out.iso");
-    let o = esxforge(&[
-        "iso",
-        "build",
-        "--from",
-        p(&hybrid),
-        "-o",
-        p(&out_iso),
-        "--add-vib",
-        p(&vib),
-    ]);
+    let o = iso_build(&hybrid, &out_iso, &["--add-vib", p(&vib)]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let area = run(Command::new("xorriso")
         .arg("-indev")
@@ -600,6 +459,50 @@ fn hybrid_sources_stay_hybrid() {
     assert!(
         area.contains("MBR partition path :   2  /EFIBOOT.IMG"),
         "{area}"
+    );
+    let o = esxforge(&["iso", "verify", p(&out_iso)]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+}
+
+/// A community remaster made with `mkisofs -relaxed-filenames -J -R` (Rock Ridge, Joliet, a
+/// symbolic link) comes out as VMware's media are: no Rock Ridge (ESXi's loaders read primary
+/// names), Joliet kept, the link as the empty file the primary tree records — and verified.
+#[test]
+fn rock_ridge_sources_come_out_without_rock_ridge() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let tree = d.join("tree");
+    esxi_iso::extract_tree(&esxi_iso::bios_only_iso(d), &tree);
+    std::fs::copy("/usr/lib/ISOLINUX/isolinux.bin", tree.join("ISOLINUX.BIN")).unwrap();
+    std::os::unix::fs::symlink("BOOT.CFG", tree.join("boot.cfg.link")).unwrap();
+    let community = d.join("community.iso");
+    run(Command::new("xorriso")
+        .args(["-as", "mkisofs", "-quiet", "-relaxed-filenames", "-J", "-R"])
+        .args(["-c", "BOOT.CAT", "-b", "ISOLINUX.BIN", "-no-emul-boot"])
+        .args(["-boot-load-size", "4", "-boot-info-table"])
+        .args([
+            "-eltorito-alt-boot",
+            "-e",
+            "EFIBOOT.IMG",
+            "-no-emul-boot",
+            "-o",
+        ])
+        .arg(&community)
+        .arg(&tree));
+    assert!(isoinfo(&["-d"], &community).contains("Rock Ridge signatures"));
+    let vib = esxi_iso::vib(d, &VibSpec::driver("net-test", "1.0-1"));
+    let out_iso = d.join("out.iso");
+    let o = iso_build(&community, &out_iso, &["--add-vib", p(&vib)]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let info = isoinfo(&["-d"], &out_iso);
+    assert!(
+        info.contains("NO Rock Ridge present") && info.contains("Joliet with UCS level 3 found"),
+        "{info}"
+    );
+    let listing = isoinfo(&["-l"], &out_iso);
+    assert!(
+        listing.contains("BOOT.CFG.LIN;1") && listing.contains("NET_TEST.V00;1"),
+        "{listing}"
     );
     let o = esxforge(&["iso", "verify", p(&out_iso)]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));

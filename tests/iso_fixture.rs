@@ -5,7 +5,7 @@ mod common;
 
 use std::process::Command;
 
-use common::esxi_iso::{self, ModernSpec, run};
+use common::esxi_iso::{self, ModernSpec, el_torito_report, isoinfo, run};
 
 /// The stock 8.x fixture looks like VMware's media to xorriso and isoinfo: two El Torito boot
 /// images (BIOS no-emulation with boot-info-table, UEFI), catalog BOOT.CAT, Application ID
@@ -13,40 +13,9 @@ use common::esxi_iso::{self, ModernSpec, run};
 #[test]
 fn modern_fixture_has_the_vmware_layout() {
     let dir = tempfile::tempdir().unwrap();
-    let iso = esxi_iso::modern_iso(
-        dir.path(),
-        &ModernSpec {
-            uefi: false,
-            ..ModernSpec::default()
-        },
-    );
-    let report = run(Command::new("xorriso")
-        .arg("-indev")
-        .arg(&iso)
-        .args(["-report_el_torito", "plain"]));
-    assert!(
-        report.contains("El Torito cat path : /BOOT.CAT"),
-        "{report}"
-    );
-    assert!(
-        report.contains("El Torito img path :   1  /ISOLINUX.BIN"),
-        "{report}"
-    );
-    assert!(
-        report.contains("El Torito img opts :   1  boot-info-table"),
-        "{report}"
-    );
-    assert!(
-        report.contains("El Torito img path :   2  /EFIBOOT.IMG"),
-        "{report}"
-    );
-    let info = run(Command::new("isoinfo").args(["-d", "-i"]).arg(&iso));
-    assert!(info.contains("Application id: ESXIMAGE"), "{info}");
-    assert!(
-        info.contains("NO Joliet present") && info.contains("NO Rock Ridge present"),
-        "{info}"
-    );
-    let listing = run(Command::new("isoinfo").args(["-l", "-i"]).arg(&iso));
+    let iso = esxi_iso::bios_only_iso(dir.path());
+    esxi_iso::assert_vmware_layout(&iso);
+    let listing = isoinfo(&["-l"], &iso);
     for name in [
         "BOOT.CFG;1",
         "IMGDB.TGZ;1",
@@ -71,31 +40,21 @@ fn modern_fixture_has_the_vmware_layout() {
 fn legacy_fixture_has_the_41_layout() {
     let dir = tempfile::tempdir().unwrap();
     let iso = esxi_iso::legacy_iso(dir.path(), &esxi_iso::pseudo_random(1, 4096));
-    let report = run(Command::new("xorriso")
-        .arg("-indev")
-        .arg(&iso)
-        .args(["-report_el_torito", "plain"]));
+    let report = el_torito_report(&iso);
     assert!(
         report.contains("/isolinux.bin") && !report.contains("UEFI"),
         "{report}"
     );
-    let info = run(Command::new("isoinfo").args(["-d", "-i"]).arg(&iso));
+    let info = isoinfo(&["-d"], &iso);
     assert!(
         info.contains("Rock Ridge signatures") && info.contains("Joliet"),
         "{info}"
     );
     let md5 = String::from_utf8(esxi_iso::xorriso_extract(&iso, "/imagedd.md5")).unwrap();
-    let bz2 = esxi_iso::xorriso_extract(&iso, "/imagedd.bz2");
-    let want = format!("{:x}", md5_of(&bz2));
-    assert!(md5.starts_with(&want), "{md5} vs {want}");
-}
-
-fn md5_of(data: &[u8]) -> u128 {
-    let dir = tempfile::tempdir().unwrap();
-    let p = dir.path().join("f");
-    std::fs::write(&p, data).unwrap();
-    let out = run(Command::new("md5sum").arg(&p));
-    u128::from_str_radix(&out[..32], 16).unwrap()
+    let bz2 = dir.path().join("imagedd.bz2");
+    std::fs::write(&bz2, esxi_iso::xorriso_extract(&iso, "/imagedd.bz2")).unwrap();
+    let want = run(Command::new("md5sum").arg(&bz2));
+    assert!(md5.starts_with(&want[..32]), "{md5} vs {want}");
 }
 
 /// Writes the benchmark inputs: `$ESXFORGE_BENCH_DIR/esxi-8.0.3-0.35.24280767.iso` with

@@ -3,54 +3,28 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
+use std::time::Duration;
 
-use common::esxi_iso::{self, ModernSpec, run};
-
-fn esxforge(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_esxforge"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
-
-fn fixture(d: &Path) -> std::path::PathBuf {
-    esxi_iso::modern_iso(
-        d,
-        &ModernSpec {
-            uefi: false,
-            ..ModernSpec::default()
-        },
-    )
-}
+use common::esxi_iso::{
+    self, ModernSpec, bios_only_iso, el_torito_report, esxforge, iso_build, isoinfo, p, run, text,
+};
+use common::qemu::Qemu;
 
 #[test]
 fn inspect_reports_volume_boot_catalog_version_modules_and_vibs() {
     let dir = tempfile::tempdir().unwrap();
-    let iso = fixture(dir.path());
+    let iso = bios_only_iso(dir.path());
     let o = esxforge(&["iso", "inspect", "--format", "json", p(&iso)]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let isoinfo = run(Command::new("isoinfo").args(["-d", "-i"]).arg(&iso));
+    let info = isoinfo(&["-d"], &iso);
     assert!(
-        isoinfo.contains(&format!(
+        info.contains(&format!(
             "Volume id: {}",
             j["volume"]["volume_id"].as_str().unwrap()
         )),
-        "{isoinfo}"
+        "{info}"
     );
     assert_eq!(j["volume"]["application_id"], "ESXIMAGE");
     assert_eq!(j["volume"]["joliet"], false);
@@ -69,10 +43,7 @@ fn inspect_reports_volume_boot_catalog_version_modules_and_vibs() {
         (entries[1]["platform"].as_str(), entries[1]["file"].as_str()),
         (Some("EFI"), Some("/EFIBOOT.IMG"))
     );
-    let xorriso = run(Command::new("xorriso")
-        .arg("-indev")
-        .arg(&iso)
-        .args(["-report_el_torito", "plain"]));
+    let xorriso = el_torito_report(&iso);
     let bios_lba = entries[0]["load_rba"].as_u64().unwrap();
     assert!(
         xorriso
@@ -126,7 +97,7 @@ fn inspect_reports_volume_boot_catalog_version_modules_and_vibs() {
 fn ls_and_extract_match_xorriso() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let iso = fixture(d);
+    let iso = bios_only_iso(d);
     let o = esxforge(&["iso", "ls", p(&iso)]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let t = text(&o);
@@ -149,11 +120,7 @@ fn ls_and_extract_match_xorriso() {
     let o = esxforge(&["iso", "extract", p(&iso), "-o", p(&ours)]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let theirs = d.join("theirs");
-    run(Command::new("xorriso")
-        .args(["-osirrox", "on", "-indev"])
-        .arg(&iso)
-        .args(["-extract", "/"])
-        .arg(&theirs));
+    esxi_iso::extract_tree(&iso, &theirs);
     run(Command::new("diff").arg("-r").arg(&ours).arg(&theirs));
 
     let one = d.join("one");
@@ -195,7 +162,7 @@ fn ls_and_extract_match_xorriso() {
 fn verify_passes_good_images_and_fails_each_damage() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let good = fixture(d);
+    let good = bios_only_iso(d);
     let o = esxforge(&["iso", "verify", p(&good)]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(
@@ -239,14 +206,7 @@ fn verify_passes_good_images_and_fails_each_damage() {
     );
     assert_eq!(j["ok"], false);
     // Such a source is refused by `build` before anything is written.
-    let o = esxforge(&[
-        "iso",
-        "build",
-        "--from",
-        p(&bad),
-        "-o",
-        p(&sub.join("out.iso")),
-    ]);
+    let o = iso_build(&bad, &sub.join("out.iso"), &[]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("BOOT.CFGs disagree"), "{}", text(&o));
     assert!(!sub.join("out.iso").exists());
@@ -278,14 +238,7 @@ fn verify_passes_good_images_and_fails_each_damage() {
     );
     let out_dir = sub.join("out");
     std::fs::create_dir(&out_dir).unwrap();
-    let o = esxforge(&[
-        "iso",
-        "build",
-        "--from",
-        p(&dash),
-        "-o",
-        p(&out_dir.join("x.iso")),
-    ]);
+    let o = iso_build(&dash, &out_dir.join("x.iso"), &[]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(
         text(&o).contains("failed verification, so it was not written"),
@@ -298,52 +251,9 @@ fn verify_passes_good_images_and_fails_each_damage() {
         "nothing left behind"
     );
 
-    // ISOLINUX.BIN without a boot-info-table (remastered by hand without -boot-info-table).
-    let tree = d.join("tree");
-    run(Command::new("xorriso")
-        .args(["-osirrox", "on", "-indev"])
-        .arg(&good)
-        .args(["-extract", "/"])
-        .arg(&tree));
-    run(Command::new("chmod").arg("-R").arg("u+w").arg(&tree));
-    // The extracted ISOLINUX.BIN still holds the table patched at its old place; start from
-    // syslinux's pristine one.
-    std::fs::copy("/usr/lib/ISOLINUX/isolinux.bin", tree.join("ISOLINUX.BIN")).unwrap();
-    let no_table = d.join("no-table.iso");
-    run(Command::new("xorriso")
-        .args([
-            "-as",
-            "mkisofs",
-            "-quiet",
-            "--norock",
-            "-A",
-            "ESXIMAGE",
-            "-c",
-            "BOOT.CAT",
-            "-b",
-            "ISOLINUX.BIN",
-            "-no-emul-boot",
-            "-boot-load-size",
-            "4",
-            "-eltorito-alt-boot",
-            "-e",
-            "EFIBOOT.IMG",
-            "-no-emul-boot",
-            "-o",
-        ])
-        .arg(&no_table)
-        .arg(&tree));
-    let o = esxforge(&["iso", "verify", p(&no_table)]);
-    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(
-        text(&o).contains("has no boot-info-table; isolinux needs one"),
-        "{}",
-        text(&o)
-    );
-
     // Sidecars that do not match the image.
     let built = d.join("built.iso");
-    let o = esxforge(&["iso", "build", "--from", p(&good), "-o", p(&built)]);
+    let o = iso_build(&good, &built, &[]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert_eq!(
         esxforge(&["iso", "verify", p(&built)]).status.code(),
@@ -355,6 +265,86 @@ fn verify_passes_good_images_and_fails_each_damage() {
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(
         text(&o).contains("FAIL  ") && text(&o).contains("built.iso.md5"),
+        "{}",
+        text(&o)
+    );
+}
+
+/// The BIOS entry's boot-info-table is judged by its checksum over the file's bytes, not only by
+/// the LBAs it names — as xorriso judges it, and as isolinux does when it boots.
+#[test]
+fn verify_checks_the_boot_info_table_against_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let good = bios_only_iso(d);
+    let tree = d.join("tree");
+    esxi_iso::extract_tree(&good, &tree);
+    let bios_entry = |iso: &std::path::Path| -> (u64, Option<bool>) {
+        let o = esxforge(&["iso", "inspect", "--format", "json", p(iso)]);
+        let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let e = &j["boot_catalog"]["entries"][0];
+        (
+            e["load_rba"].as_u64().unwrap(),
+            e["boot_info_table"].as_bool(),
+        )
+    };
+    let (good_lba, good_table) = bios_entry(&good);
+    assert_eq!(good_table, Some(true));
+
+    // Rebuilt by hand without -boot-info-table: the ISOLINUX.BIN extracted from the image still
+    // carries the table patched for its place, and it lands at the same place again, so the
+    // table is right for these bytes and that place: verify and xorriso agree it is there.
+    let copied = d.join("copied-table.iso");
+    esxi_iso::mkisofs_esxi(&tree, &copied, "ESXI-8.0U3-COPIED", false, &[]);
+    assert_eq!(
+        bios_entry(&copied),
+        (good_lba, Some(true)),
+        "the same place"
+    );
+    let o = esxforge(&["iso", "verify", p(&copied)]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(el_torito_report(&copied).contains("img opts :   1  boot-info-table"));
+
+    // The same with an ISOLINUX.BIN whose bytes differ from those the copied table sums (another
+    // build of isolinux under the table of this one): the LBAs still match, the checksum does
+    // not. verify fails it, xorriso sees no table, and isolinux refuses to run.
+    let isolinux = tree.join("ISOLINUX.BIN");
+    let mut bytes = std::fs::read(&isolinux).unwrap();
+    let at = bytes.len() / 2;
+    assert!(at > 2048, "past the 4 sectors the BIOS loads");
+    bytes[at] ^= 0x01;
+    std::fs::write(&isolinux, &bytes).unwrap();
+    let stale = d.join("stale-table.iso");
+    esxi_iso::mkisofs_esxi(&tree, &stale, "ESXI-8.0U3-STALE", false, &[]);
+    assert_eq!(
+        bios_entry(&stale),
+        (good_lba, Some(false)),
+        "the same place"
+    );
+    let o = esxforge(&["iso", "verify", p(&stale)]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("FAIL  boot entry 1 (x86) boot-info-table: /ISOLINUX.BIN: the table names this file's LBA but records checksum"),
+        "{}",
+        text(&o)
+    );
+    assert!(!el_torito_report(&stale).contains("img opts :   1  boot-info-table"));
+    let bios = Qemu::bios().bios_screen().boot(
+        &stale,
+        &["Image checksum error", "boot:"],
+        Duration::from_secs(30),
+    );
+    assert!(bios.contains("isolinux: Image checksum error"), "{bios}");
+
+    // ISOLINUX.BIN as syslinux ships it, without -boot-info-table: no table at all.
+    std::fs::copy("/usr/lib/ISOLINUX/isolinux.bin", &isolinux).unwrap();
+    let no_table = d.join("no-table.iso");
+    esxi_iso::mkisofs_esxi(&tree, &no_table, "ESXI-8.0U3-NOTABLE", false, &[]);
+    assert_eq!(bios_entry(&no_table).1, None);
+    let o = esxforge(&["iso", "verify", p(&no_table)]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("has no boot-info-table; isolinux needs one"),
         "{}",
         text(&o)
     );

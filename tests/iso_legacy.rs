@@ -4,31 +4,13 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::Duration;
 
-use common::esxi_iso::{self, VibSpec, run};
-use common::qemu::{self, Firmware};
-
-fn esxforge(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_esxforge"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
+use common::esxi_iso::{
+    self, VibSpec, el_torito_report, esxforge, iso_build, isoinfo, p, run, text,
+};
+use common::qemu::Qemu;
 
 #[test]
 fn replaces_imagedd_regenerates_md5_and_boots_by_bios() {
@@ -44,18 +26,11 @@ fn replaces_imagedd_regenerates_md5_and_boots_by_bios() {
     let ks = d.join("ks.cfg");
     std::fs::write(&ks, "vmaccepteula\nautopart --firstdisk --overwritevmfs\nrootpw --iscrypted $1$abcdefgh$abcdefghijklmnopqrstuv\nnetwork --bootproto=dhcp\nreboot\n").unwrap();
     let out_iso = d.join("esxi41-custom.iso");
-    let o = esxforge(&[
-        "iso",
-        "build",
-        "--from",
-        p(&source),
-        "-o",
-        p(&out_iso),
-        "--imagedd",
-        p(&raw_path),
-        "--ks",
-        p(&ks),
-    ]);
+    let o = iso_build(
+        &source,
+        &out_iso,
+        &["--imagedd", p(&raw_path), "--ks", p(&ks)],
+    );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(text(&o).contains("imagedd.md5 regenerated"), "{}", text(&o));
 
@@ -82,29 +57,22 @@ fn replaces_imagedd_regenerates_md5_and_boots_by_bios() {
         .current_dir(d));
 
     // The names are still mkisofs's: lower-case Rock Ridge and Joliet, upper-case primary.
-    let info = run(Command::new("isoinfo").args(["-d", "-i"]).arg(&out_iso));
+    let info = isoinfo(&["-d"], &out_iso);
     assert!(
         info.contains("Rock Ridge signatures") && info.contains("Joliet with UCS level"),
         "{info}"
     );
-    let rr = run(Command::new("isoinfo")
-        .args(["-R", "-l", "-i"])
-        .arg(&out_iso));
+    let rr = isoinfo(&["-R", "-l"], &out_iso);
     assert!(
         rr.contains(" imagedd.bz2") && rr.contains(" ks.cfg") && rr.contains(" README.txt"),
         "{rr}"
     );
-    let joliet = run(Command::new("isoinfo")
-        .args(["-J", "-l", "-i"])
-        .arg(&out_iso));
+    let joliet = isoinfo(&["-J", "-l"], &out_iso);
     assert!(
         joliet.contains("imagedd.md5") && joliet.contains("open_source_licenses.txt"),
         "{joliet}"
     );
-    let report = run(Command::new("xorriso")
-        .arg("-indev")
-        .arg(&out_iso)
-        .args(["-report_el_torito", "plain"]));
+    let report = el_torito_report(&out_iso);
     assert!(
         report.contains("/isolinux.bin")
             && report.contains("boot-info-table")
@@ -122,7 +90,7 @@ fn replaces_imagedd_regenerates_md5_and_boots_by_bios() {
 
     // BIOS: isolinux reads our isolinux.cfg (the cat.c32 stand-in prints it): the kernel
     // options after vmkboot.gz carry the kickstart.
-    let bios = qemu::boot(&out_iso, Firmware::Bios, "\nboot:", Duration::from_secs(30));
+    let bios = Qemu::bios().boot(&out_iso, &["\nboot:"], Duration::from_secs(30));
     assert!(
         bios.contains("append vmkboot.gz ks=cdrom:/ks.cfg --- vmkernel.gz"),
         "{bios}"
@@ -136,16 +104,7 @@ fn drivers_and_bad_images_are_refused_on_41() {
     let source = esxi_iso::legacy_iso(d, &esxi_iso::pseudo_random(1, 10_000));
     let vib = esxi_iso::vib(d, &VibSpec::driver("net-test", "1.0-1"));
     let out = d.join("o.iso");
-    let o = esxforge(&[
-        "iso",
-        "build",
-        "--from",
-        p(&source),
-        "-o",
-        p(&out),
-        "--add-vib",
-        p(&vib),
-    ]);
+    let o = iso_build(&source, &out, &["--add-vib", p(&vib)]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
         text(&o).contains("--imagedd") && text(&o).contains("vibddi"),
@@ -154,16 +113,7 @@ fn drivers_and_bad_images_are_refused_on_41() {
     );
     let empty = d.join("empty");
     std::fs::write(&empty, b"").unwrap();
-    let o = esxforge(&[
-        "iso",
-        "build",
-        "--from",
-        p(&source),
-        "-o",
-        p(&out),
-        "--imagedd",
-        p(&empty),
-    ]);
+    let o = iso_build(&source, &out, &["--imagedd", p(&empty)]);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("is empty"), "{}", text(&o));
     assert!(!out.exists());

@@ -3,24 +3,15 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
-use common::esxi_iso::{self, VibSpec};
+use common::esxi_iso::{self, VibSpec, p, text};
 
+/// `esxforge ARGS… FILE`
 fn esxforge(args: &[&str], file: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_esxforge"))
-        .args(args)
-        .arg(file)
-        .output()
-        .unwrap()
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
+    let mut args = args.to_vec();
+    args.push(p(file));
+    esxi_iso::esxforge(&args)
 }
 
 #[test]

@@ -4,13 +4,14 @@
 //! [`Remaster::plan`] opens the source, recognises its layout, checks every input (VIB
 //! checksums and target version, bundle paths, the kickstart) and decides every change before a
 //! byte is written: which modules come and go, the new BOOT.CFGs, the regenerated `IMGDB.TGZ`
-//! or `imagedd.md5`. [`build`] then writes the image with the [`writer`](crate::writer::Builder): every
-//! unchanged file is an extent range of the source copied without decoding, in the same tree
-//! with the same identifiers and the same boot entries (the boot-info-table is re-patched where
-//! the loader landed), into a temporary file beside the output while the SHA-256 and MD5 are
-//! computed; re-reads the result and verifies it as `iso verify` does; and only then renames it
-//! into place and writes `OUT.iso.sha256` and `OUT.iso.md5`. The source is only ever read, and a
-//! failure leaves the output folder as it was.
+//! or `imagedd.md5`. [`build`] then writes the image as any remaster is written:
+//! [`Builder::import`](crate::writer::Builder::import) of the source (every unchanged file an
+//! extent range of it, copied without decoding; the same names, identifiers, boot entries and
+//! system area; the boot-info-table re-patched where the loader lands), the planned files
+//! replaced, removed or added by their primary paths, then `finish` into a temporary file beside
+//! the output while the SHA-256 and MD5 are computed. It re-reads the result and verifies it as
+//! `iso verify` does, and only then renames it into place and writes `OUT.iso.sha256` and
+//! `OUT.iso.md5`. The source is only ever read, and a failure leaves the output folder as it was.
 //!
 //! ```no_run
 //! use esxforge_isotool::remaster::{self, Options};
@@ -41,10 +42,9 @@ use crate::esxi::legacy::{self, Imagedd};
 use crate::esxi::media::{self, Layout, Media, MediaVersion};
 use crate::esxi::sidecar::{self, Digests};
 use crate::esxi::vib::Vib;
-use crate::iso9660::eltorito::Emulation;
-use crate::iso9660::name::{Mapping, Naming};
-use crate::reader::{Entry, Image, Names};
-use crate::writer::{self, Attributes, BootImage, Builder, Joliet, LoadSize, Source};
+use crate::iso9660::name::Naming;
+use crate::reader::{Image, Names};
+use crate::writer::{self, Attributes, Builder, Joliet, Source};
 use esxforge_kickstart::lint::{self, LintOptions};
 
 /// A kickstart larger than this is not one.
@@ -95,6 +95,8 @@ enum NewFile {
 pub struct Remaster {
     source_path: PathBuf,
     image: Image<File>,
+    /// The same open file as `image`'s, shared by every unchanged file the build copies from it.
+    source: Arc<File>,
     media: Media,
     /// Primary path (upper-case, leading `/`) → new content, for files replaced or added.
     files: BTreeMap<String, NewFile>,
@@ -105,10 +107,12 @@ pub struct Remaster {
     changes: Vec<String>,
     /// Things worth knowing that change nothing (kickstart lint warnings).
     notes: Vec<String>,
-    /// Temporaries that must outlive the build (payload copies, bundle VIBs, imagedd).
-    _work: tempfile::TempDir,
-    _keep: Vec<ExtractedVib>,
-    _imagedd: Option<Imagedd>,
+    /// Where payload copies, bundle VIBs and a compressed imagedd are kept until the build has
+    /// read them.
+    work: tempfile::TempDir,
+    /// Held for their temporary files.
+    extracted_vibs: Vec<ExtractedVib>,
+    imagedd: Option<Imagedd>,
 }
 
 /// What [`build`] produced.
@@ -131,16 +135,18 @@ impl Remaster {
     /// Opens `source` and decides every edit of `options`. Temporaries go under `work_dir`.
     pub fn plan(source: &Path, options: &Options, work_dir: &Path) -> Result<Remaster, Error> {
         let label = source.display().to_string();
-        let file = File::open(source).map_err(|e| io_error(&label, e))?;
+        let file = File::open(source).map_err(Error::io(&label))?;
+        let shared = file.try_clone().map_err(Error::io(&label))?;
         let mut image = Image::open(file)?;
         let media = Media::read(&label, &mut image)?;
         let work = tempfile::Builder::new()
             .prefix(".esxforge-work-")
             .tempdir_in(work_dir)
-            .map_err(|e| io_error(&work_dir.display().to_string(), e))?;
+            .map_err(Error::io(&work_dir.display()))?;
         let mut plan = Remaster {
             source_path: source.to_path_buf(),
             image,
+            source: Arc::new(shared),
             media,
             files: BTreeMap::new(),
             removed: BTreeSet::new(),
@@ -148,9 +154,9 @@ impl Remaster {
             timestamp: options.timestamp,
             changes: Vec::new(),
             notes: Vec::new(),
-            _work: work,
-            _keep: Vec::new(),
-            _imagedd: None,
+            work,
+            extracted_vibs: Vec::new(),
+            imagedd: None,
         };
         if let Some(id) = &options.volume_id {
             plan.set_volume_id(id)?;
@@ -241,24 +247,12 @@ impl Remaster {
                 .insert(media::IMGDB.to_string(), NewFile::Bytes(edits.db.to_tgz()?));
             cfgs = edits.cfgs;
         }
-        let mut kernel_options = options.kernel_options.clone();
-        if let Some(ks) = &options.kickstart {
-            let bytes = self.checked_kickstart(ks, options)?;
-            self.files
-                .insert(media::KICKSTART.to_string(), NewFile::Bytes(bytes));
-            self.changes
-                .push(format!("embedded {} as {}", ks.display(), media::KICKSTART));
-            kernel_options.push(("ks".into(), Some(media::KICKSTART_OPTION.into())));
-        }
-        for (key, value) in &kernel_options {
-            for (_, cfg) in cfgs.iter_mut() {
-                cfg.set_kernel_option(key, value.as_deref())?;
-            }
-            self.changes.push(format!(
-                "kernel option {} in both BOOT.CFGs",
-                value.as_ref().map_or(key.clone(), |v| format!("{key}={v}"))
-            ));
-        }
+        // VMware: the kickstart path "must use uppercase characters".
+        let kernel_options = self.embed_kickstart(options, media::KICKSTART)?;
+        self.set_kernel_options(&kernel_options, "both BOOT.CFGs", |key, value| {
+            cfgs.iter_mut()
+                .try_for_each(|(_, cfg)| cfg.set_kernel_option(key, value))
+        })?;
         for ((path, new), (_, old)) in cfgs.iter().zip(&self.media.boot_cfgs) {
             if new != old {
                 self.files
@@ -274,7 +268,7 @@ impl Remaster {
         for path in &options.vibs {
             out.push((path.display().to_string(), Vib::open(path)?));
         }
-        let work = self._work.path().to_path_buf();
+        let work = self.work.path().to_path_buf();
         for path in &options.bundles {
             let mut bundle = Bundle::open(path)?;
             for i in 0..bundle.vibs().len() {
@@ -286,7 +280,7 @@ impl Remaster {
                 );
                 let reopened = Vib::open(extracted.path())?;
                 out.push((label, reopened));
-                self._keep.push(extracted);
+                self.extracted_vibs.push(extracted);
             }
         }
         // One VIB name once: two versions of a driver in one build is a mistake to point out.
@@ -353,7 +347,7 @@ impl Remaster {
         for spec in &descriptor.payloads {
             let module = module_name(label, &spec.name, &spec.kind, taken)?;
             taken.insert(module.clone());
-            let copy = self._work.path().join(&module);
+            let copy = self.work.path().join(&module);
             copy_payload(&mut vib, &spec.name, &copy)?;
             let path = format!("/{}", module.to_ascii_uppercase());
             self.removed.remove(&path);
@@ -390,7 +384,7 @@ impl Remaster {
             });
         }
         if let Some(source) = &options.imagedd {
-            let img = legacy::prepare_imagedd(source, self._work.path())?;
+            let img = legacy::prepare_imagedd(source, self.work.path())?;
             let old = self.media.imagedd_md5.clone().unwrap_or_default();
             let md5 = legacy::update_md5_file(&old, &img.md5);
             self.files
@@ -403,37 +397,61 @@ impl Remaster {
                 img.size,
                 img.md5
             ));
-            self._imagedd = Some(img);
+            self.imagedd = Some(img);
         }
         let mut isolinux = self.media.isolinux.clone().ok_or_else(|| Error::Edit {
             what: "this ESXi 4.x image has no isolinux.cfg".into(),
         })?;
-        let mut kernel_options = options.kernel_options.clone();
-        if let Some(ks) = &options.kickstart {
-            let bytes = self.checked_kickstart(ks, options)?;
-            // 4.x media are named in lower case with Rock Ridge; the installer mounts them so.
-            self.files
-                .insert(media::KICKSTART.to_string(), NewFile::Bytes(bytes));
-            self.changes
-                .push(format!("embedded {} as /ks.cfg", ks.display()));
-            kernel_options.push(("ks".into(), Some("cdrom:/ks.cfg".into())));
-        }
-        for (key, value) in &kernel_options {
-            if isolinux.set_kernel_option(key, value.as_deref())? == 0 {
-                return Err(Error::Edit {
+        // 4.x media are named in lower case with Rock Ridge; the installer mounts them so.
+        let kernel_options = self.embed_kickstart(options, "/ks.cfg")?;
+        self.set_kernel_options(&kernel_options, "isolinux.cfg", |key, value| {
+            match isolinux.set_kernel_option(key, value)? {
+                0 => Err(Error::Edit {
                     what: "isolinux.cfg has no mboot.c32 entry with a module list to put kernel options on".into(),
-                });
+                }),
+                _ => Ok(()),
             }
-            self.changes.push(format!(
-                "kernel option {} in isolinux.cfg",
-                value.as_ref().map_or(key.clone(), |v| format!("{key}={v}"))
-            ));
-        }
+        })?;
         if Some(&isolinux) != self.media.isolinux.as_ref() {
             self.files.insert(
                 media::ISOLINUX_CFG.to_string(),
                 NewFile::Bytes(isolinux.to_bytes()),
             );
+        }
+        Ok(())
+    }
+
+    /// The kernel options to set: the user's, then, when a kickstart is given, `ks=cdrom:PATH`
+    /// for the kickstart, now embedded at `path` (`/KS.CFG`).
+    fn embed_kickstart(
+        &mut self,
+        options: &Options,
+        path: &str,
+    ) -> Result<Vec<(String, Option<String>)>, Error> {
+        let mut kernel_options = options.kernel_options.clone();
+        if let Some(ks) = &options.kickstart {
+            let bytes = self.checked_kickstart(ks, options)?;
+            self.files
+                .insert(media::KICKSTART.to_string(), NewFile::Bytes(bytes));
+            self.changes
+                .push(format!("embedded {} as {path}", ks.display()));
+            kernel_options.push(("ks".into(), Some(format!("cdrom:{path}"))));
+        }
+        Ok(kernel_options)
+    }
+
+    /// Sets each kernel option with `set` and notes it as a change made in `place`.
+    fn set_kernel_options(
+        &mut self,
+        kernel_options: &[(String, Option<String>)],
+        place: &str,
+        mut set: impl FnMut(&str, Option<&str>) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        for (key, value) in kernel_options {
+            set(key, value.as_deref())?;
+            let option = value.as_ref().map_or(key.clone(), |v| format!("{key}={v}"));
+            self.changes
+                .push(format!("kernel option {option} in {place}"));
         }
         Ok(())
     }
@@ -445,18 +463,19 @@ impl Remaster {
         if options.skip_kickstart_lint {
             return Ok(bytes);
         }
+        // A release the linter does not know is linted as the newest it does.
         let version = self
             .media
             .version
             .as_ref()
-            .and_then(|v| v.major.to_string().parse().ok())
+            .and_then(MediaVersion::installer)
             .unwrap_or_default();
         let lint_options = LintOptions {
             version,
             secure_boot: false,
         };
         let report = lint::lint_path(path, &lint_options)
-            .map_err(|e| io_error(&path.display().to_string(), e.source))?;
+            .map_err(|e| Error::io(&path.display())(e.source))?;
         let describe = |f: &lint::Finding| {
             let at = f.line.map_or(String::new(), |l| format!(":{l}"));
             format!("{}{at}: {}: {}", f.file, f.code.as_str(), f.message)
@@ -516,84 +535,40 @@ impl Remaster {
             .unwrap_or(0))
     }
 
-    /// Writes the new image to `out`, reporting `(bytes written, total)`.
+    /// Writes the new image to `out`, reporting `(bytes written, total)`: the source imported
+    /// (every unchanged file an extent of it, same names, boot entries and system area), then the
+    /// planned edits applied by primary path.
     pub fn write<W: Write>(
         mut self,
         out: W,
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<(), Error> {
-        let legacy = self.media.layout == Layout::Legacy;
-        let names = if legacy && self.image.has_names(Names::RockRidge) {
-            Names::RockRidge
-        } else {
-            Names::Primary
-        };
-        let mut ids = self.image.primary().ids.clone();
+        let mut volume = self.image.primary().ids.clone();
         if let Some(id) = &self.volume_id {
-            ids.volume_id = id.clone();
+            volume.volume_id = id.clone();
         }
+        // 5.x+ media are written as VMware's: the loaders find everything by primary names,
+        // and a Rock Ridge name could differ from what BOOT.CFG or `ks=` say in case. 4.x
+        // media keep theirs: their BOOT menu and `ks=cdrom:/ks.cfg` use them.
+        let legacy = self.media.layout == Layout::Legacy;
+        let rock_ridge = legacy && self.image.rock_ridge().is_some();
         let options = writer::Options {
-            volume: ids,
+            volume,
             timestamp: self.timestamp()?,
-            // 4.x media are named by Rock Ridge/Joliet; their primary identifiers are the
-            // mkisofs translation of those names (source entries keep theirs verbatim).
-            naming: if legacy {
-                Naming {
-                    mapping: Mapping::Translate,
-                    ..Naming::ESXI
-                }
-            } else {
-                Naming::ESXI
-            },
+            naming: Naming::ESXI,
             joliet: if self.image.joliet().is_some() {
                 Joliet::On
             } else {
                 Joliet::Off
             },
-            rock_ridge: names == Names::RockRidge,
+            rock_ridge,
             ..writer::Options::default()
         };
         let mut builder = Builder::new(options);
-        let shared = Arc::new(
-            File::open(&self.source_path)
-                .map_err(|e| io_error(&self.source_path.display().to_string(), e))?,
-        );
-        let catalog_lba = self.image.boot_catalog_lba();
-        let mut catalog_path = None;
-        // Primary path (upper-case) → (tree path, attributes) of every source entry, so that
-        // replaced files keep their names and identifiers.
-        let mut by_primary: BTreeMap<String, (String, Attributes)> = BTreeMap::new();
-        let entries: Vec<Entry> = self.image.walk(names)?.collect::<Result<_, _>>()?;
-        let primary_paths = self.primary_paths(&entries, names)?;
-        for (entry, primary) in entries.iter().zip(&primary_paths) {
-            let tree_path = entry.path.trim_start_matches('/').to_string();
-            let attrs = Attributes {
-                iso_identifier: Some(entry.identifier.clone()),
-                hidden: entry.hidden,
-                posix: entry.posix(),
-                ..Attributes::default()
-            };
-            if entry.is_dir() {
-                builder.add_dir_with(&tree_path, attrs)?;
-                continue;
-            }
-            if Some(entry.lba()) == catalog_lba && entry.size > 0 {
-                catalog_path = Some((tree_path, attrs));
-                continue;
-            }
-            by_primary.insert(primary.clone(), (tree_path.clone(), attrs.clone()));
-            if self.removed.contains(primary) || self.files.contains_key(primary) {
-                continue;
-            }
-            match &entry.kind {
-                crate::reader::EntryKind::Symlink(target) => {
-                    builder.add_symlink(&tree_path, target)?
-                }
-                _ => builder.add_file_with(
-                    &tree_path,
-                    Source::image(&shared, entry.extents.clone()),
-                    attrs,
-                )?,
+        builder.import(&mut self.image, &self.source)?;
+        for primary in &self.removed {
+            if let Some(path) = builder.find_primary(primary) {
+                builder.remove(&path)?;
             }
         }
         for (primary, content) in std::mem::take(&mut self.files) {
@@ -601,115 +576,28 @@ impl Remaster {
                 NewFile::Bytes(b) => Source::bytes(b),
                 NewFile::Path(p) => Source::path(p)?,
             };
-            match by_primary.get(&primary) {
-                Some((tree_path, attrs)) => {
-                    builder.add_file_with(tree_path, source, attrs.clone())?
-                }
+            match builder.find_primary(&primary) {
+                Some(path) => builder.replace_file(&path, source)?,
                 None => {
-                    let name = primary.trim_start_matches('/');
-                    let tree_path = if legacy {
-                        name.to_ascii_lowercase()
+                    // A new file gets its primary identifier as planned (`/KS.CFG` → `KS.CFG;1`);
+                    // where the image has Rock Ridge its name is the lower-case one boot loaders
+                    // reading Rock Ridge look for (`ks=cdrom:/ks.cfg` on 4.x, `/net_test.v00`).
+                    let identifier = primary.trim_start_matches('/');
+                    let name = if rock_ridge {
+                        identifier.to_ascii_lowercase()
                     } else {
-                        name.to_string()
+                        identifier.to_string()
                     };
-                    builder.add_file(&tree_path, source)?;
+                    let attrs = Attributes {
+                        iso_identifier: Some(format!("{identifier};1")),
+                        ..Attributes::default()
+                    };
+                    builder.add_file_with(&name, source, attrs)?;
                 }
             }
-        }
-        if let Some((path, attrs)) = catalog_path {
-            builder.set_boot_catalog_with(&path, attrs)?;
-        }
-        for image in self.boot_images(names)? {
-            builder.add_boot_image(image);
-        }
-        let area = self.image.system_area()?;
-        if !area.is_zero() {
-            builder.relocate_system_area(area, self.image.len());
         }
         builder.finish_with_progress(out, progress)?;
         Ok(())
-    }
-
-    /// The primary path (upper-case, display names) of each walked entry, for matching planned
-    /// edits, which are keyed by primary path.
-    fn primary_paths(&mut self, entries: &[Entry], names: Names) -> Result<Vec<String>, Error> {
-        if names == Names::Primary {
-            return Ok(entries
-                .iter()
-                .map(|e| e.path.to_ascii_uppercase())
-                .collect());
-        }
-        // Rock Ridge walk: rebuild each path from the primary identifiers of its components.
-        let mut out: Vec<String> = Vec::with_capacity(entries.len());
-        let mut dirs: BTreeMap<String, String> = BTreeMap::new();
-        for e in entries {
-            let parent = e.path.rsplit_once('/').map_or("", |(p, _)| p);
-            let parent_primary = dirs.get(parent).cloned().unwrap_or_default();
-            let primary = format!(
-                "{parent_primary}/{}",
-                crate::iso9660::name::display_name(&e.identifier).to_ascii_uppercase()
-            );
-            if e.is_dir() {
-                dirs.insert(e.path.clone(), primary.clone());
-            }
-            out.push(primary);
-        }
-        Ok(out)
-    }
-
-    /// The source's boot entries, pointing at the same files (by path in the tree).
-    fn boot_images(&mut self, names: Names) -> Result<Vec<BootImage>, Error> {
-        let Some(catalog) = self.image.boot_catalog()? else {
-            return Ok(Vec::new());
-        };
-        let mut images = Vec::new();
-        for (i, entry) in catalog.entries.iter().enumerate() {
-            let file = self.image.boot_image_file(entry)?.ok_or_else(|| Error::Edit {
-                what: format!(
-                    "{}: boot entry {} loads LBA {}, which is not the start of a file; cannot carry it over",
-                    self.source_path.display(),
-                    i + 1,
-                    entry.load_rba
-                ),
-            })?;
-            let boot_info_table = self.image.boot_info_table(&file)?.is_some();
-            let path = self.tree_path_of(&file, names)?;
-            let section_id = entry
-                .section
-                .and_then(|s| catalog.sections.get(s))
-                .map(|s| s.id.clone())
-                .unwrap_or_default();
-            images.push(BootImage {
-                path,
-                platform: entry.platform,
-                emulation: entry.emulation,
-                bootable: entry.bootable,
-                load_segment: entry.load_segment,
-                system_type: entry.system_type,
-                load_size: if entry.sector_count == 0 && entry.emulation == Emulation::NoEmulation {
-                    LoadSize::WholeFile
-                } else {
-                    LoadSize::Sectors(entry.sector_count)
-                },
-                boot_info_table,
-                section_id,
-            });
-        }
-        Ok(images)
-    }
-
-    /// The path of a primary-tree entry in the namespace the tree is built from.
-    fn tree_path_of(&mut self, primary: &Entry, names: Names) -> Result<String, Error> {
-        if names == Names::Primary {
-            return Ok(primary.path.trim_start_matches('/').to_string());
-        }
-        for e in self.image.walk(names)? {
-            let e = e?;
-            if !e.is_dir() && e.lba() == primary.lba() {
-                return Ok(e.path.trim_start_matches('/').to_string());
-            }
-        }
-        Ok(primary.path.trim_start_matches('/').to_string())
     }
 }
 
@@ -748,17 +636,14 @@ pub fn build(
         .prefix(&format!(".{file_name}."))
         .suffix(".part")
         .tempfile_in(&out_dir)
-        .map_err(|e| io_error(&out_dir.display().to_string(), e))?;
-    let file = temp
-        .as_file()
-        .try_clone()
-        .map_err(|e| io_error(&out_label, e))?;
+        .map_err(Error::io(&out_dir.display()))?;
+    let file = temp.as_file().try_clone().map_err(Error::io(&out_label))?;
     // The builder gets the BufWriter by value, so std::io::copy reads source extents straight
     // into its buffer; it flushes at the end and drops it, which lets the hashers finish.
     // No fsync: the verification below reads the page cache, and durability is the rename's.
     let (hashing, digests) = sidecar::hashing_writer(file);
     plan.write(BufWriter::with_capacity(1 << 20, hashing), progress)?;
-    let digests = digests.finish().map_err(|e| io_error(&out_label, e))?;
+    let digests = digests.finish().map_err(Error::io(&out_label))?;
     readable(temp.as_file(), &out_label)?;
 
     let checks = verify_built(temp.path())?;
@@ -789,17 +674,17 @@ pub fn build(
         let mut t = tempfile::Builder::new()
             .prefix(&format!(".{file_name}."))
             .tempfile_in(&out_dir)
-            .map_err(|e| io_error(&out_dir.display().to_string(), e))?;
+            .map_err(Error::io(&out_dir.display()))?;
         t.write_all(sidecar::sidecar_line(algorithm, &digests, &file_name).as_bytes())
-            .map_err(|e| io_error(&path.display().to_string(), e))?;
+            .map_err(Error::io(&path.display()))?;
         readable(t.as_file(), &path.display().to_string())?;
         pending.push((t, path));
     }
     temp.persist(output)
-        .map_err(|e| io_error(&out_label, e.error))?;
+        .map_err(|e| Error::io(&out_label)(e.error))?;
     for (t, path) in pending {
         t.persist(&path)
-            .map_err(|e| io_error(&path.display().to_string(), e.error))?;
+            .map_err(|e| Error::io(&path.display())(e.error))?;
         sidecars.push(path);
     }
     Ok(BuildReport {
@@ -816,7 +701,7 @@ pub fn build(
 /// Re-reads a written image and runs the checks of `iso verify` on it.
 fn verify_built(path: &Path) -> Result<Vec<Check>, Error> {
     let label = path.display().to_string();
-    let mut image = Image::open(File::open(path).map_err(|e| io_error(&label, e))?)?;
+    let mut image = Image::open(File::open(path).map_err(Error::io(&label))?)?;
     let media = Media::read(&label, &mut image)?;
     check::verify(&mut image, &media)
 }
@@ -873,25 +758,24 @@ fn module_name(
 fn copy_payload(vib: &mut Vib<BufReader<File>>, name: &str, dest: &Path) -> Result<(), Error> {
     let label = vib.file().to_string();
     let mut reader = vib.payload(name)?;
-    let mut out = File::create(dest).map_err(|e| io_error(&dest.display().to_string(), e))?;
-    std::io::copy(&mut reader, &mut out).map_err(|e| io_error(&label, e))?;
+    let mut out = File::create(dest).map_err(Error::io(&dest.display()))?;
+    std::io::copy(&mut reader, &mut out).map_err(Error::io(&label))?;
     Ok(())
 }
 
 fn read_kickstart(path: &Path) -> Result<Vec<u8>, Error> {
     let label = path.display().to_string();
-    let mut f = File::open(path).map_err(|e| io_error(&label, e))?;
-    let len = f.seek(SeekFrom::End(0)).map_err(|e| io_error(&label, e))?;
+    let mut f = File::open(path).map_err(Error::io(&label))?;
+    let len = f.seek(SeekFrom::End(0)).map_err(Error::io(&label))?;
     if len > MAX_KICKSTART {
         return Err(Error::Format {
             file: label,
             what: format!("is {len} bytes; a kickstart is a small text file"),
         });
     }
-    f.seek(SeekFrom::Start(0))
-        .map_err(|e| io_error(&label, e))?;
+    f.seek(SeekFrom::Start(0)).map_err(Error::io(&label))?;
     let mut bytes = Vec::new();
-    f.read_to_end(&mut bytes).map_err(|e| io_error(&label, e))?;
+    f.read_to_end(&mut bytes).map_err(Error::io(&label))?;
     if std::str::from_utf8(&bytes).is_err() {
         return Err(Error::Format {
             file: label,
@@ -907,18 +791,11 @@ fn readable(file: &File, label: &str) -> Result<(), Error> {
     {
         use std::os::unix::fs::PermissionsExt;
         file.set_permissions(std::fs::Permissions::from_mode(0o644))
-            .map_err(|e| io_error(label, e))?;
+            .map_err(Error::io(&label))?;
     }
     #[cfg(not(unix))]
     let _ = (file, label);
     Ok(())
-}
-
-fn io_error(file: &str, source: std::io::Error) -> Error {
-    Error::Io {
-        file: file.to_string(),
-        source,
-    }
 }
 
 #[cfg(test)]

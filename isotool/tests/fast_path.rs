@@ -11,7 +11,7 @@ use std::process::Command;
 use std::sync::Arc;
 
 use common::{TIME, noise, write};
-use esxforge_isotool::reader::Image;
+use esxforge_isotool::reader::{Image, Names};
 use esxforge_isotool::writer::{Builder, Options, Source};
 
 const CHILD: &str = "ISOTOOL_FAST_PATH_CHILD";
@@ -134,13 +134,10 @@ fn remaster_copies_source_extents_in_the_kernel() {
 
     // The output is right, too.
     let mut image = Image::open(File::open(&out).unwrap()).unwrap();
-    let b = image
-        .lookup("/B.BIN", esxforge_isotool::reader::Names::Primary)
-        .unwrap()
-        .unwrap();
-    let mut data = Vec::new();
-    std::io::Read::read_to_end(&mut image.open_file(&b).unwrap(), &mut data).unwrap();
-    assert_eq!(data, noise(2 << 20, 1));
+    assert_eq!(
+        common::read_file(&mut image, "/B.BIN", Names::Primary),
+        noise(2 << 20, 1)
+    );
 }
 
 #[test]

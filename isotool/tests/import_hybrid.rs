@@ -8,10 +8,10 @@ mod common;
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
-use common::{
-    ISOLINUX_BIN, Medium, TIME, grub_marker_efi, isolinux_marker_cfg, noise, qemu_boot, run, tree,
-};
+use common::qemu::Qemu;
+use common::{ISOLINUX_BIN, TIME, grub_marker_efi, isolinux_marker_cfg, noise, placed, run, tree};
 use esxforge_isotool::iso9660::name::{Charset, Level, Mapping, Naming};
 use esxforge_isotool::reader::{Image, Names};
 use esxforge_isotool::writer::{Builder, Joliet, Layout, Options, Source};
@@ -38,36 +38,18 @@ fn hybrid_source(dir: &Path) -> PathBuf {
         fs::copy(bios.join(module), src.join("isolinux").join(module)).unwrap();
     }
     let iso = dir.join("hybrid.iso");
-    run(
-        "xorriso",
-        &[
-            "-as",
-            "mkisofs",
-            "-quiet",
-            "-o",
-            iso.to_str().unwrap(),
-            "-V",
-            "HYBRID",
-            "-J",
-            "-R",
-            "-b",
-            "isolinux/isolinux.bin",
-            "-c",
-            "isolinux/boot.cat",
-            "-no-emul-boot",
-            "-boot-load-size",
-            "4",
-            "-boot-info-table",
-            "-eltorito-alt-boot",
-            "-e",
-            "efiboot.img",
-            "-no-emul-boot",
-            "-isohybrid-mbr",
-            "/usr/lib/ISOLINUX/isohdpfx.bin",
-            "-isohybrid-gpt-basdat",
-            src.to_str().unwrap(),
-        ],
-    );
+    let hybrid: &[&str] = &[
+        "-isohybrid-mbr",
+        "/usr/lib/ISOLINUX/isohdpfx.bin",
+        "-isohybrid-gpt-basdat",
+    ];
+    let options = [
+        &["-V", "HYBRID", "-J", "-R"],
+        common::BIOS_UEFI_BOOT,
+        hybrid,
+    ]
+    .concat();
+    common::mkisofs("xorriso", &src, &iso, &options);
     iso
 }
 
@@ -131,16 +113,8 @@ fn a_remastered_hybrid_image_keeps_working_mbr_and_gpt() {
     let source = hybrid_source(dir.path());
     let out = dir.path().join("remastered.iso");
     let layout = remaster(&source, &out, true);
-    let efi = layout
-        .files
-        .iter()
-        .find(|f| f.path == "/efiboot.img")
-        .unwrap();
-    let isolinux = layout
-        .files
-        .iter()
-        .find(|f| f.path == "/isolinux/isolinux.bin")
-        .unwrap();
+    let efi = placed(&layout, "/efiboot.img");
+    let isolinux = placed(&layout, "/isolinux/isolinux.bin");
     assert!(
         layout.system_area_unmapped.is_empty(),
         "{:?}",
@@ -216,12 +190,18 @@ fn a_remastered_hybrid_image_keeps_working_mbr_and_gpt() {
 
     // Booted as a hard disk the BIOS runs the MBR code, which loads isolinux from the sector
     // recorded at byte 432; UEFI finds the EFI image through the partition table.
-    let bios = qemu_boot(&out, false, Medium::Disk, dir.path(), 60);
+    let bios = Qemu::bios().disk().boot(
+        &out,
+        &["Loading HYBRID-BIOS-MARKER"],
+        Duration::from_secs(60),
+    );
     assert!(
         bios.contains("Loading HYBRID-BIOS-MARKER"),
         "BIOS disk boot:\n{bios}"
     );
-    let uefi = qemu_boot(&out, true, Medium::Disk, dir.path(), 90);
+    let uefi = Qemu::uefi()
+        .disk()
+        .boot(&out, &["HYBRID-UEFI-MARKER"], Duration::from_secs(90));
     assert!(
         uefi.contains("HYBRID-UEFI-MARKER"),
         "UEFI disk boot:\n{uefi}"
@@ -235,11 +215,7 @@ fn a_system_area_copied_verbatim_points_at_the_old_places() {
     let source = hybrid_source(dir.path());
     let out = dir.path().join("stale.iso");
     let layout = remaster(&source, &out, false);
-    let efi = layout
-        .files
-        .iter()
-        .find(|f| f.path == "/efiboot.img")
-        .unwrap();
+    let efi = placed(&layout, "/efiboot.img");
     let report = system_area_report(&out);
     let mbr = field(&report, "MBR partition      :");
     let new_start = (efi.lba * 4).to_string();
@@ -259,7 +235,13 @@ fn a_system_area_copied_verbatim_points_at_the_old_places() {
         verify.contains("CRC") || verify.contains("backup") || verify.contains("header"),
         "{verify}"
     );
-    let bios = qemu_boot(&out, false, Medium::Disk, dir.path(), 8);
+    // The MBR code (isohdpfx) follows its stale pointer and says so on the BIOS screen.
+    let bios = Qemu::bios().disk().bios_screen().boot(
+        &out,
+        &["No bootable device", "HYBRID-BIOS-MARKER"],
+        Duration::from_secs(30),
+    );
+    assert!(bios.contains("isolinux.bin missing or corrupt"), "{bios}");
     assert!(!bios.contains("HYBRID-BIOS-MARKER"), "{bios}");
 }
 

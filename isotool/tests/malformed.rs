@@ -364,7 +364,7 @@ fn a_wrong_boot_info_checksum_is_reported_not_fatal() {
     bytes[boot.lba() as usize * 2048 + 100] ^= 1;
     let mut image = open(bytes).unwrap();
     let status = image.boot_info_table(&boot).unwrap().unwrap();
-    assert!(status.length_ok && !status.checksum_ok);
+    assert!(status.length_ok && !status.checksum_ok());
 }
 
 /// The blocks worth mutating: descriptors, catalog, path tables, directories, CE areas.

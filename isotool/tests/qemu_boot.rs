@@ -3,9 +3,10 @@
 
 mod common;
 
-use common::{
-    Medium, esxi_builder, esxi_files, grub_marker_efi, isolinux_marker_cfg, qemu_boot, write,
-};
+use std::time::Duration;
+
+use common::qemu::Qemu;
+use common::{esxi_builder, esxi_files, grub_marker_efi, isolinux_marker_cfg, write};
 
 #[test]
 fn an_esxi_shaped_image_we_wrote_boots_by_bios_and_by_uefi() {
@@ -19,12 +20,16 @@ fn an_esxi_shaped_image_we_wrote_boots_by_bios_and_by_uefi() {
     let iso = dir.path().join("boot.iso");
     write(esxi_builder("ESXI-BOOT-TEST", &files), &iso);
 
-    let bios = qemu_boot(&iso, false, Medium::Cdrom, dir.path(), 60);
+    let bios = Qemu::bios().boot(
+        &iso,
+        &["Loading ISO9660-BIOS-MARKER"],
+        Duration::from_secs(60),
+    );
     assert!(
         bios.contains("Loading ISO9660-BIOS-MARKER"),
         "BIOS serial output:\n{bios}"
     );
-    let uefi = qemu_boot(&iso, true, Medium::Cdrom, dir.path(), 90);
+    let uefi = Qemu::uefi().boot(&iso, &["ISO9660-UEFI-MARKER"], Duration::from_secs(90));
     assert!(
         uefi.contains("ISO9660-UEFI-MARKER"),
         "UEFI serial output:\n{uefi}"
@@ -33,7 +38,8 @@ fn an_esxi_shaped_image_we_wrote_boots_by_bios_and_by_uefi() {
 
 #[test]
 fn without_boot_entries_nothing_boots() {
-    // The failing case of the test above: the same files, no El Torito.
+    // The failing case of the test above: the same files, no El Torito. SeaBIOS says so on its
+    // screen, mirrored to the serial log.
     let dir = tempfile::tempdir().unwrap();
     let files = esxi_files(
         dir.path(),
@@ -50,8 +56,11 @@ fn without_boot_entries_nothing_boots() {
     }
     let iso = dir.path().join("noboot.iso");
     write(builder, &iso);
-    // The positive case reaches its marker in well under a second; SeaBIOS waits a minute
-    // before retrying a medium it cannot boot, so 8 s without the marker show it did not boot.
-    let bios = qemu_boot(&iso, false, Medium::Cdrom, dir.path(), 8);
+    let bios = Qemu::bios().bios_screen().boot(
+        &iso,
+        &["No bootable device", "ISO9660-BIOS-MARKER"],
+        Duration::from_secs(30),
+    );
+    assert!(bios.contains("Boot failed"), "{bios}");
     assert!(!bios.contains("ISO9660-BIOS-MARKER"), "{bios}");
 }

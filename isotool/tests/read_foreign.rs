@@ -75,17 +75,10 @@ fn read_all(image: &mut Image<File>, names: Names) -> BTreeMap<String, String> {
     files
 }
 
+/// The image `program` makes of `dir/src` as `dir/<program>.iso`, opened.
 fn mkisofs(program: &str, dir: &Path, args: &[&str]) -> File {
     let out = dir.join(format!("{program}.iso"));
-    let src = dir.join("src");
-    let mut all: Vec<&str> = Vec::new();
-    if program == "xorriso" {
-        all.extend(["-as", "mkisofs"]);
-    }
-    all.extend(["-quiet", "-o", out.to_str().unwrap()]);
-    all.extend(args);
-    all.push(src.to_str().unwrap());
-    run(program, &all);
+    common::mkisofs(program, &dir.join("src"), &out, args);
     File::open(out).unwrap()
 }
 
@@ -266,21 +259,7 @@ fn el_torito_bios_and_uefi_entries_match_xorriso_report() {
         let file = mkisofs(
             program,
             dir.path(),
-            &[
-                "-R",
-                "-b",
-                "isolinux/isolinux.bin",
-                "-c",
-                "isolinux/boot.cat",
-                "-no-emul-boot",
-                "-boot-load-size",
-                "4",
-                "-boot-info-table",
-                "-eltorito-alt-boot",
-                "-e",
-                "efiboot.img",
-                "-no-emul-boot",
-            ],
+            &[&["-R"], common::BIOS_UEFI_BOOT].concat(),
         );
         let iso = dir.path().join(format!("{program}.iso"));
         let mut image = Image::open(file).unwrap();
@@ -401,15 +380,8 @@ fn xorriso_multi_extent_file_over_4_gib_reads_across_its_extents() {
     assert_eq!(&boundary[16..], b"SECOND-EXTENT-START");
     assert_eq!(at((4400 << 20) - 8, 8), b"LAST8BYT");
     drop(reader);
-    let small = image
-        .lookup("/small.txt", Names::RockRidge)
-        .unwrap()
-        .unwrap();
-    let mut text = String::new();
-    image
-        .open_file(&small)
-        .unwrap()
-        .read_to_string(&mut text)
-        .unwrap();
-    assert_eq!(text, "tail\n");
+    assert_eq!(
+        common::read_file(&mut image, "/small.txt", Names::RockRidge),
+        b"tail\n"
+    );
 }

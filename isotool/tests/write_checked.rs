@@ -40,7 +40,7 @@ fn esxi_shaped_image_is_read_alike_by_xorriso_isoinfo_7z_and_the_iso9660_crate()
     let files = esxi_files(dir.path(), "DEFAULT menu.c32\n", &noise(30_000, 9));
     let iso = dir.path().join("esxi.iso");
     let layout = write(esxi_builder("ESXI-8.0U3-CUSTOM", &files), &iso);
-    let lba = |path: &str| layout.files.iter().find(|f| f.path == path).unwrap().lba;
+    let lba = |path: &str| common::placed(&layout, path).lba;
 
     // El Torito as xorriso sees it: BIOS no-emulation 4 sectors with a boot-info-table, UEFI the
     // whole 2 MiB image (4096 sectors), catalog /BOOT.CAT.
@@ -97,13 +97,9 @@ fn esxi_shaped_image_is_read_alike_by_xorriso_isoinfo_7z_and_the_iso9660_crate()
     for id in [
         "BOOT.CFG;1",
         "ISOLINUX.BIN;1",
-        "NET_IXGB.V00;1",
         "PRECHECK.PY;1",
         "Nov 14 2023",
-    ]
-    .into_iter()
-    .filter(|id| *id != "NET_IXGB.V00;1")
-    {
+    ] {
         assert!(listing.contains(id), "isoinfo -l lacks {id}:\n{listing}");
     }
 
@@ -217,15 +213,10 @@ fn boot_info_table_goes_into_the_output_only() {
     );
 
     let mut image = Image::open(File::open(&iso).unwrap()).unwrap();
+    let written = common::read_file(&mut image, "/ISOLINUX.BIN", Names::Primary);
     let entry = image
         .lookup("/ISOLINUX.BIN", Names::Primary)
         .unwrap()
-        .unwrap();
-    let mut written = Vec::new();
-    image
-        .open_file(&entry)
-        .unwrap()
-        .read_to_end(&mut written)
         .unwrap();
     assert_eq!(written[..8], before[..8]);
     assert_eq!(written[64..], before[64..]);
@@ -243,8 +234,9 @@ fn boot_info_table_goes_into_the_output_only() {
     assert!(el_torito_report(&iso).contains("boot-info-table"));
 }
 
-fn rich_builder(timestamp: i64, order_reversed: bool) -> Builder {
-    let options = Options {
+/// Everything a non-ESXi image may have: level 3 names, Joliet long names, Rock Ridge.
+fn rich_options(timestamp: i64) -> Options {
+    Options {
         timestamp,
         naming: Naming {
             level: Level::Three,
@@ -255,8 +247,11 @@ fn rich_builder(timestamp: i64, order_reversed: bool) -> Builder {
         joliet: Joliet::LongNames,
         rock_ridge: true,
         ..Options::esxi("RICH")
-    };
-    let mut builder = Builder::new(options);
+    }
+}
+
+fn rich_builder(timestamp: i64, order_reversed: bool) -> Builder {
+    let mut builder = Builder::new(rich_options(timestamp));
     let long = "Long-Name-".repeat(9);
     let mut files: Vec<(&str, Vec<u8>)> = vec![
         ("docs/Read Me First.txt", b"hello\n".to_vec()),
@@ -378,44 +373,39 @@ fn same_inputs_give_the_same_bytes_whatever_the_order_of_adding() {
 
 #[test]
 fn names_that_do_not_fit_are_errors_naming_the_path() {
-    let mut builder = Builder::new(Options::esxi("X"));
-    builder
-        .add_file("DRIVERS/net-ixgbe.v00", Source::bytes("x"))
-        .unwrap();
-    match builder.finish(std::io::sink()) {
-        Err(Error::InvalidName { path, problem }) => {
-            assert_eq!(path, "/DRIVERS/net-ixgbe.v00");
-            assert!(
-                problem.contains("'n'") && problem.contains("upper case"),
-                "{problem}"
-            );
+    let finish = |path: &str| {
+        let mut builder = Builder::new(Options::esxi("X"));
+        builder.add_file(path, Source::bytes("x")).unwrap();
+        builder.finish(std::io::sink())
+    };
+    // (path added, the path the error names, what it says is wrong)
+    let cases: [(&str, &str, &[&str]); 4] = [
+        (
+            "DRIVERS/net-ixgbe.v00",
+            "/DRIVERS/net-ixgbe.v00",
+            &["'n'", "upper case"],
+        ),
+        (
+            "DRIVERS/NET-IXGB.V00",
+            "/DRIVERS/NET-IXGB.V00",
+            &["'-' is not allowed"],
+        ),
+        ("drivers/NET_IXGB.V00", "/drivers", &["upper case"]),
+        ("TOOLONGNAME.V00", "/TOOLONGNAME.V00", &["8.3"]),
+    ];
+    for (added, named, says) in cases {
+        match finish(added) {
+            Err(Error::InvalidName { path, problem }) => {
+                assert_eq!(path, named, "{added}");
+                for s in says {
+                    assert!(problem.contains(s), "{added}: {problem}");
+                }
+            }
+            other => panic!("{added}: {other:?}"),
         }
-        other => panic!("{other:?}"),
     }
-    let mut builder = Builder::new(Options::esxi("X"));
-    builder
-        .add_file("DRIVERS/NET-IXGB.V00", Source::bytes("x"))
-        .unwrap();
-    let err = builder.finish(std::io::sink()).unwrap_err();
-    assert!(err.to_string().contains("'-' is not allowed"), "{err}");
-    let mut builder = Builder::new(Options::esxi("X"));
-    builder
-        .add_file("drivers/NET_IXGB.V00", Source::bytes("x"))
-        .unwrap();
-    let err = builder.finish(std::io::sink()).unwrap_err();
-    assert!(err.to_string().starts_with("/drivers: "), "{err}");
-    let mut builder = Builder::new(Options::esxi("X"));
-    builder
-        .add_file("TOOLONGNAME.V00", Source::bytes("x"))
-        .unwrap();
-    let err = builder.finish(std::io::sink()).unwrap_err();
-    assert!(err.to_string().contains("8.3"), "{err}");
     // The same names in order: accepted.
-    let mut builder = Builder::new(Options::esxi("X"));
-    builder
-        .add_file("DRIVERS/NET_IXGB.V00", Source::bytes("x"))
-        .unwrap();
-    builder.finish(std::io::sink()).unwrap();
+    finish("DRIVERS/NET_IXGB.V00").unwrap();
 }
 
 #[test]
@@ -462,59 +452,62 @@ fn collisions_are_errors_never_renames() {
         "nothing is written when the layout fails"
     );
 
-    // A file and a directory that differ only by the `.` of an empty extension.
-    let mut builder = Builder::new(translate);
-    builder.add_file("readme", Source::bytes("a")).unwrap();
-    builder.add_dir("README").unwrap();
-    assert!(matches!(
-        builder.finish(std::io::sink()),
-        Err(Error::NameCollision { .. })
-    ));
-
-    // Explicit identifiers collide too.
-    let mut builder = Builder::new(Options::esxi("X"));
-    let id = |s: &str| Attributes {
-        iso_identifier: Some(s.into()),
-        ..Attributes::default()
-    };
-    builder
-        .add_file_with("a", Source::bytes("a"), id("A.;1"))
-        .unwrap();
-    builder
-        .add_file_with("b", Source::bytes("b"), id("a.;1"))
-        .unwrap();
-    assert!(matches!(
-        builder.finish(std::io::sink()),
-        Err(Error::NameCollision { .. })
-    ));
-
-    // Joliet: two names that Joliet records alike.
-    let options = Options {
-        joliet: Joliet::On,
-        naming: Naming {
-            mapping: Mapping::Translate,
-            ..Naming::ESXI
-        },
-        ..Options::esxi("X")
-    };
-    let mut builder = Builder::new(options);
-    let joliet = |s: &str| Attributes {
-        joliet_name: Some(s.into()),
-        ..Attributes::default()
-    };
-    builder
-        .add_file_with("A", Source::bytes("a"), joliet("same"))
-        .unwrap();
-    builder
-        .add_file_with("B", Source::bytes("b"), joliet("same"))
-        .unwrap();
-    assert!(matches!(
-        builder.finish(std::io::sink()),
-        Err(Error::NameCollision {
-            namespace: "Joliet",
-            ..
-        })
-    ));
+    // More pairs that would be recorded alike, each a collision in the namespace named.
+    fn id(s: &str) -> Attributes {
+        Attributes {
+            iso_identifier: Some(s.into()),
+            ..Attributes::default()
+        }
+    }
+    fn joliet(s: &str) -> Attributes {
+        Attributes {
+            joliet_name: Some(s.into()),
+            ..Attributes::default()
+        }
+    }
+    type Add = dyn Fn(&mut Builder) -> Result<(), Error>;
+    let cases: [(&str, Options, &Add, &str); 3] = [
+        (
+            "a file and a directory that differ only by the `.` of an empty extension",
+            translate.clone(),
+            &|b| {
+                b.add_file("readme", Source::bytes("a"))?;
+                b.add_dir("README")
+            },
+            "primary ISO 9660",
+        ),
+        (
+            "explicit identifiers",
+            Options::esxi("X"),
+            &|b| {
+                b.add_file_with("a", Source::bytes("a"), id("A.;1"))?;
+                b.add_file_with("b", Source::bytes("b"), id("a.;1"))
+            },
+            "primary ISO 9660",
+        ),
+        (
+            "two names that Joliet records alike",
+            Options {
+                joliet: Joliet::On,
+                ..translate
+            },
+            &|b| {
+                b.add_file_with("A", Source::bytes("a"), joliet("same"))?;
+                b.add_file_with("B", Source::bytes("b"), joliet("same"))
+            },
+            "Joliet",
+        ),
+    ];
+    for (what, options, add, expected) in cases {
+        let mut builder = Builder::new(options);
+        add(&mut builder).unwrap();
+        match builder.finish(std::io::sink()) {
+            Err(Error::NameCollision { namespace, .. }) => {
+                assert_eq!(namespace, expected, "{what}")
+            }
+            other => panic!("{what}: {other:?}"),
+        }
+    }
 
     // Adding a path twice is refused when it happens.
     let mut builder = Builder::new(Options::esxi("X"));
@@ -597,20 +590,8 @@ fn our_image_reads_back_equal_and_reimports_to_the_same_bytes() {
     // read → write → read: every entry in every namespace is the same, and so are the bytes.
     let file = std::sync::Arc::new(File::open(&first).unwrap());
     let mut image = Image::open(&*file).unwrap();
-    let mut builder = Builder::new(Options {
-        timestamp: TIME,
-        naming: Naming {
-            level: Level::Three,
-            charset: Charset::DCharacters,
-            mapping: Mapping::Translate,
-            version_suffix: true,
-        },
-        joliet: Joliet::LongNames,
-        rock_ridge: true,
-        ..Options::esxi("RICH")
-    });
-    let imported = builder.import(&mut image, &file).unwrap();
-    assert!(imported.skipped.is_empty());
+    let mut builder = Builder::new(rich_options(TIME));
+    builder.import(&mut image, &file).unwrap();
     let second = dir.path().join("second.iso");
     write(builder, &second);
     let listing = |path: &Path, names: Names| -> Vec<String> {
@@ -640,6 +621,58 @@ fn our_image_reads_back_equal_and_reimports_to_the_same_bytes() {
         assert_eq!(listing(&first, names), listing(&second, names), "{names}");
     }
     assert_eq!(fs::read(&first).unwrap(), fs::read(&second).unwrap());
+}
+
+#[test]
+fn a_foreign_image_imports_with_every_identifier_verbatim() {
+    // Imported under the strict ESXi naming, which cannot derive an identifier from a lower-case
+    // name: every entry, the symbolic link too, must keep the identifier the source records.
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    common::tree(
+        &src,
+        &[
+            ("README.txt", b"read me\n"),
+            ("sub/data.bin", &noise(5000, 1)),
+        ],
+    );
+    std::os::unix::fs::symlink("README.txt", src.join("link")).unwrap();
+    let first = dir.path().join("first.iso");
+    run(
+        "xorriso",
+        &[
+            "-as",
+            "mkisofs",
+            "-quiet",
+            "-l",
+            "-R",
+            "-o",
+            first.to_str().unwrap(),
+            src.to_str().unwrap(),
+        ],
+    );
+    let file = std::sync::Arc::new(File::open(&first).unwrap());
+    let mut builder = Builder::new(Options {
+        timestamp: TIME,
+        rock_ridge: true,
+        ..Options::esxi("FOREIGN")
+    });
+    builder
+        .import(&mut Image::open(&*file).unwrap(), &file)
+        .unwrap();
+    let second = dir.path().join("second.iso");
+    write(builder, &second);
+    let identifiers = |iso: &Path| -> Vec<String> {
+        run("isoinfo", &["-l", "-i", iso.to_str().unwrap()])
+            .lines()
+            .filter_map(|l| l.rsplit_once("]  ").map(|(_, id)| id.trim().to_string()))
+            .collect()
+    };
+    let ours = identifiers(&second);
+    assert!(ours.contains(&"LINK.;1".to_string()), "{ours:?}");
+    assert_eq!(ours, identifiers(&first));
+    let rr = run("isoinfo", &["-R", "-l", "-i", second.to_str().unwrap()]);
+    assert!(rr.contains("link -> README.txt"), "{rr}");
 }
 
 #[test]

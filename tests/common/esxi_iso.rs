@@ -1,6 +1,6 @@
 //! ESXi-shaped installer ISOs, VIBs and offline bundles for tests, built from synthetic files
-//! with the tools a user would use (xorriso, GNU ar, bzip2, md5sum) — no VMware binaries exist
-//! here, and the fixtures never use the code under test.
+//! with the tools a user would use (xorriso, GNU ar and the `ar` crate, bzip2, md5sum) — no VMware
+//! binaries exist here, and the fixtures never use the code under test.
 //!
 //! A 5.x–8.x image ([`modern_iso`]) has what VMware's own media have: uppercase 8.3 names and no
 //! Joliet or Rock Ridge, Application ID `ESXIMAGE`, catalog `BOOT.CAT`, BIOS `ISOLINUX.BIN`
@@ -19,10 +19,41 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output};
 
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
+
+/// Runs the esxforge binary. `SOURCE_DATE_EPOCH` is removed so that the CI's cannot decide a
+/// build's timestamps (the tests that want one set it).
+pub fn esxforge(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_esxforge"))
+        .args(args)
+        .env_remove("SOURCE_DATE_EPOCH")
+        .output()
+        .unwrap()
+}
+
+/// `esxforge iso build --from SOURCE -o OUT EXTRA…`
+pub fn iso_build(source: &Path, out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["iso", "build", "--from", p(source), "-o", p(out)];
+    args.extend_from_slice(extra);
+    esxforge(&args)
+}
+
+/// stdout and stderr of a run, for assertions and their messages.
+pub fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// A path as a command-line argument.
+pub fn p(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
 
 /// Runs a command and returns its stdout; panics with stderr when it fails.
 pub fn run(cmd: &mut Command) -> String {
@@ -235,40 +266,19 @@ pub fn vib(dir: &Path, spec: &VibSpec) -> PathBuf {
             .arg(&spec.payload)
             .current_dir(&work));
     } else {
-        std::fs::write(
-            &path,
-            vmware_ar(&[
-                ("descriptor.xml", descriptor.as_bytes()),
-                ("sig.pkcs7", b""),
-                (&spec.payload, &gz),
-            ]),
-        )
-        .unwrap();
-    }
-    path
-}
-
-/// An `ar` archive as VMware writes VIBs: names space-padded without `/`, all fields zero.
-pub fn vmware_ar(members: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut out = b"!<arch>\n".to_vec();
-    for (name, data) in members {
-        out.extend(
-            format!(
-                "{name:<16}{:<12}{:<6}{:<6}{:<8}{:<10}`\n",
-                0,
-                0,
-                0,
-                0,
-                data.len()
-            )
-            .bytes(),
-        );
-        out.extend_from_slice(data);
-        if data.len() % 2 == 1 {
-            out.push(b'\n');
+        // VMware's style: space-padded names without `/`, every field zero — what the `ar`
+        // crate's plain Builder writes with default headers.
+        let mut ar = ar::Builder::new(std::fs::File::create(&path).unwrap());
+        for (name, data) in [
+            ("descriptor.xml", descriptor.as_bytes()),
+            ("sig.pkcs7", b""),
+            (spec.payload.as_str(), &gz),
+        ] {
+            let header = ar::Header::new(name.as_bytes().to_vec(), data.len() as u64);
+            ar.append(&header, data).unwrap();
         }
     }
-    out
+    path
 }
 
 /// An offline bundle in `dir` holding the given VIB files (each listed in the metadata with its
@@ -345,6 +355,18 @@ impl Default for ModernSpec {
             extra_files: Vec::new(),
         }
     }
+}
+
+/// The stock 8.x image without the UEFI GRUB probe (built in a fraction of the time): for every
+/// test that does not boot by UEFI.
+pub fn bios_only_iso(dir: &Path) -> PathBuf {
+    modern_iso(
+        dir,
+        &ModernSpec {
+            uefi: false,
+            ..ModernSpec::default()
+        },
+    )
 }
 
 /// The VIB that the stock images carry in an old version (`net-old 1.0-1`, module
@@ -544,39 +566,99 @@ pub fn modern_iso(dir: &Path, spec: &ModernSpec) -> PathBuf {
     let build_number = spec.build.rsplit('.').next().unwrap();
     let volid = format!("ESXI-{major}.{minor}U{patch}-{build_number}");
     let iso = dir.join(format!("esxi-{}.iso", spec.build));
-    let _ = std::fs::remove_file(&iso);
     let relaxed: &[&str] = if spec.relaxed_names {
         &["-relaxed-filenames"]
     } else {
         &[]
     };
+    mkisofs_esxi(&tree, &iso, &volid, true, relaxed);
+    std::fs::remove_dir_all(&tree).unwrap();
+    iso
+}
+
+/// `xorriso -as mkisofs` with the layout of VMware's media: no Rock Ridge, `-l`, no system id,
+/// Application ID `ESXIMAGE`, catalog `BOOT.CAT`, BIOS `ISOLINUX.BIN` (no emulation, 4 sectors,
+/// with a boot-info-table when asked) and UEFI `EFIBOOT.IMG`. `extra` options go before `-o`.
+pub fn mkisofs_esxi(
+    tree: &Path,
+    iso: &Path,
+    volume_id: &str,
+    boot_info_table: bool,
+    extra: &[&str],
+) {
+    let _ = std::fs::remove_file(iso);
+    let table: &[&str] = if boot_info_table {
+        &["-boot-info-table"]
+    } else {
+        &[]
+    };
     run(Command::new("xorriso")
         .args([
-            "-as", "mkisofs", "-quiet", "--norock", "-l", "-sysid", "", "-A", "ESXIMAGE", "-V",
-            &volid,
+            "-as", "mkisofs", "-quiet", "--norock", "-l", "-sysid", "", "-A", "ESXIMAGE",
         ])
-        .args(relaxed)
+        .args(["-V", volume_id, "-c", "BOOT.CAT"])
         .args([
-            "-c",
-            "BOOT.CAT",
             "-b",
             "ISOLINUX.BIN",
             "-no-emul-boot",
             "-boot-load-size",
             "4",
-            "-boot-info-table",
         ])
-        .args([
-            "-eltorito-alt-boot",
-            "-e",
-            "EFIBOOT.IMG",
-            "-no-emul-boot",
-            "-o",
-        ])
-        .arg(&iso)
-        .arg(&tree));
-    std::fs::remove_dir_all(&tree).unwrap();
-    iso
+        .args(table)
+        .args(["-eltorito-alt-boot", "-e", "EFIBOOT.IMG", "-no-emul-boot"])
+        .args(extra)
+        .arg("-o")
+        .arg(iso)
+        .arg(tree));
+}
+
+/// `xorriso -osirrox on -indev ISO -extract / DIR`, made writable: a source tree to rebuild
+/// an image from, as a user remastering by hand has it.
+pub fn extract_tree(iso: &Path, dir: &Path) {
+    run(Command::new("xorriso")
+        .args(["-osirrox", "on", "-indev"])
+        .arg(iso)
+        .args(["-extract", "/"])
+        .arg(dir));
+    run(Command::new("chmod").arg("-R").arg("u+w").arg(dir));
+}
+
+/// `xorriso -indev ISO -report_el_torito plain`.
+pub fn el_torito_report(iso: &Path) -> String {
+    run(Command::new("xorriso")
+        .arg("-indev")
+        .arg(iso)
+        .args(["-report_el_torito", "plain"]))
+}
+
+/// Asserts that `iso` looks like VMware's installer media to xorriso and isoinfo: catalog
+/// `/BOOT.CAT`; entry 1 BIOS `/ISOLINUX.BIN`, no emulation, 4 sectors, with a boot-info-table;
+/// entry 2 UEFI `/EFIBOOT.IMG`; Application ID `ESXIMAGE`; no Joliet, no Rock Ridge.
+pub fn assert_vmware_layout(iso: &Path) {
+    let report = el_torito_report(iso);
+    for line in [
+        "El Torito cat path : /BOOT.CAT",
+        "El Torito boot img :   1  BIOS  y   none  0x0000  0x00      4",
+        "El Torito img path :   1  /ISOLINUX.BIN",
+        "El Torito img opts :   1  boot-info-table",
+        "El Torito boot img :   2  UEFI  y   none",
+        "El Torito img path :   2  /EFIBOOT.IMG",
+    ] {
+        assert!(report.contains(line), "xorriso lacks {line:?}:\n{report}");
+    }
+    let info = isoinfo(&["-d"], iso);
+    for line in [
+        "Application id: ESXIMAGE",
+        "NO Joliet present",
+        "NO Rock Ridge present",
+    ] {
+        assert!(info.contains(line), "isoinfo -d lacks {line:?}:\n{info}");
+    }
+}
+
+/// `isoinfo ARGS -i ISO` (`-d` volume, `-l` listing, `-R`/`-J` names, `-f` paths).
+pub fn isoinfo(args: &[&str], iso: &Path) -> String {
+    run(Command::new("isoinfo").args(args).arg("-i").arg(iso))
 }
 
 /// A gzip'd tar of the image database: the profile and one descriptor per VIB.

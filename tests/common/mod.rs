@@ -4,5 +4,7 @@
 
 pub mod esxi_iso;
 pub mod hostops;
+// One QEMU harness for both suites: it lives with the isotool tests.
+#[path = "../../isotool/tests/common/qemu.rs"]
 pub mod qemu;
 pub mod sshd;

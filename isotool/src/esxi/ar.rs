@@ -34,14 +34,11 @@ pub fn index<R: Read + Seek>(file: &str, reader: &mut R) -> Result<Vec<Member>, 
         file: file.to_string(),
         what,
     };
-    let io = |source: std::io::Error| Error::Io {
-        file: file.to_string(),
-        source,
-    };
-    let len = reader.seek(SeekFrom::End(0)).map_err(io)?;
-    reader.seek(SeekFrom::Start(0)).map_err(io)?;
+    let io = Error::io(&file);
+    let len = reader.seek(SeekFrom::End(0)).map_err(&io)?;
+    reader.seek(SeekFrom::Start(0)).map_err(&io)?;
     let mut magic = [0u8; 8];
-    let got = super::read_up_to(reader, &mut magic).map_err(io)?;
+    let got = super::read_up_to(reader, &mut magic).map_err(&io)?;
     if magic.starts_with(b"!<arch>\r\n") || (got == 8 && &magic == b"!<arch>\r") {
         return Err(bad(
             "starts with `!<arch>\\r\\n`: the file was damaged by a text-mode (CRLF) transfer; \
@@ -67,8 +64,8 @@ pub fn index<R: Read + Seek>(file: &str, reader: &mut R) -> Result<Vec<Member>, 
             )));
         }
         let mut header = [0u8; HEADER_LEN as usize];
-        reader.seek(SeekFrom::Start(pos)).map_err(io)?;
-        reader.read_exact(&mut header).map_err(io)?;
+        reader.seek(SeekFrom::Start(pos)).map_err(&io)?;
+        reader.read_exact(&mut header).map_err(&io)?;
         let (raw_name, rest) = header.split_at(16);
         let (fields, fmag) = rest.split_at(42);
         if fmag != b"`\n" {
@@ -119,35 +116,32 @@ pub(crate) mod tests {
     use super::*;
     use std::io::Cursor;
 
-    /// An archive in VMware's style (`gnu == false`) or GNU's.
+    /// An archive written by the `ar` crate (an implementation we did not write; this module
+    /// only reads): VMware's style (`gnu == false`: space-padded names, every field zero) or
+    /// GNU's (`name/`, a real mtime and mode).
     pub(crate) fn archive(members: &[(&str, &[u8])], gnu: bool) -> Vec<u8> {
-        let mut out = MAGIC.to_vec();
-        for (name, data) in members {
-            let name = if gnu {
-                format!("{name}/")
-            } else {
-                name.to_string()
-            };
-            let (mtime, mode) = if gnu {
-                ("1700000000", "100644")
-            } else {
-                ("0", "0")
-            };
-            out.extend(
-                format!(
-                    "{name:<16}{mtime:<12}{:<6}{:<6}{mode:<8}{:<10}`\n",
-                    0,
-                    0,
-                    data.len()
-                )
-                .bytes(),
-            );
-            out.extend_from_slice(data);
-            if data.len() % 2 == 1 {
-                out.push(b'\n');
+        let header = |name: &str, data: &[u8]| {
+            let mut h = ::ar::Header::new(name.as_bytes().to_vec(), data.len() as u64);
+            if gnu {
+                h.set_mtime(1_700_000_000);
+                h.set_mode(0o100644);
             }
+            h
+        };
+        if gnu {
+            let names = members.iter().map(|(n, _)| n.as_bytes().to_vec()).collect();
+            let mut b = ::ar::GnuBuilder::new(Vec::new(), names);
+            for (name, data) in members {
+                b.append(&header(name, data), *data).unwrap();
+            }
+            b.into_inner().unwrap()
+        } else {
+            let mut b = ::ar::Builder::new(Vec::new());
+            for (name, data) in members {
+                b.append(&header(name, data), *data).unwrap();
+            }
+            b.into_inner().unwrap()
         }
-        out
     }
 
     #[test]

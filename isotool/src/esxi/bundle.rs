@@ -14,7 +14,7 @@
 //! metadata.
 
 use std::fs::File;
-use std::io::{self, BufReader, Cursor, Read, Seek, Write};
+use std::io::{BufReader, Cursor, Read, Seek, Write};
 use std::path::Path;
 
 use serde::Serialize;
@@ -67,10 +67,7 @@ impl Bundle {
     /// Opens `path`, checks every member name, and reads the VIB list from the metadata.
     pub fn open(path: &Path) -> Result<Bundle, Error> {
         let file = path.display().to_string();
-        let f = File::open(path).map_err(|source| Error::Io {
-            file: file.clone(),
-            source,
-        })?;
+        let f = File::open(path).map_err(Error::io(&file))?;
         let mut zip = ZipArchive::new(BufReader::new(f)).map_err(|e| Error::Format {
             file: file.clone(),
             what: format!("not a ZIP file ({e}); an offline bundle is a ZIP"),
@@ -127,14 +124,11 @@ impl Bundle {
             what: format!("{}: no VIB number {index}", self.file),
         })?;
         let label = format!("{}: {}", self.file, entry.path);
-        let io_err = |source: io::Error| Error::Io {
-            file: label.clone(),
-            source,
-        };
+        let io_err = Error::io(&label);
         let mut tmp = tempfile::Builder::new()
             .prefix(".esxforge-vib-")
             .tempfile_in(dir)
-            .map_err(io_err)?;
+            .map_err(&io_err)?;
         let mut member = self.zip.by_name(&entry.path).map_err(|e| Error::Format {
             file: label.clone(),
             what: e.to_string(),
@@ -153,7 +147,7 @@ impl Bundle {
             let chunk = buf.get(..n).unwrap_or_default();
             hasher.update(chunk);
             size = size.saturating_add(n as u64);
-            tmp.write_all(chunk).map_err(io_err)?;
+            tmp.write_all(chunk).map_err(&io_err)?;
         }
         drop(member);
         if let Some(expected) = entry.packed_size
@@ -178,11 +172,21 @@ impl Bundle {
                 actual,
             });
         }
-        tmp.flush().map_err(io_err)?;
-        let reopened = tmp.reopen().map_err(io_err)?;
+        tmp.flush().map_err(&io_err)?;
+        let reopened = tmp.reopen().map_err(&io_err)?;
         let vib = Vib::from_reader(&label, BufReader::new(reopened))?;
         Ok(ExtractedVib { vib, file: tmp })
     }
+}
+
+/// Whether `path` is a ZIP (an offline bundle) rather than an `ar` archive (a VIB), by its
+/// first bytes.
+pub fn is_bundle(path: &Path) -> Result<bool, Error> {
+    let mut magic = [0u8; 4];
+    let got = File::open(path)
+        .and_then(|mut f| super::read_up_to(&mut f, &mut magic))
+        .map_err(Error::io(&path.display()))?;
+    Ok(got == magic.len() && magic == *b"PK\x03\x04")
 }
 
 /// Whether `name` is a relative path that stays inside the directory it is extracted to: no

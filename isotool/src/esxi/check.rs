@@ -119,15 +119,17 @@ fn boot_records<R: Read + Seek>(image: &mut Image<R>) -> Result<Vec<Check>, Erro
                 Some(status) => Check::new(
                     format!("{what} boot-info-table"),
                     Outcome::Fail,
-                    format!(
-                        "{}: {}; isolinux will not find its files",
-                        file.path,
-                        if status.length_ok {
-                            "checksum wrong"
-                        } else {
-                            "length wrong"
-                        }
-                    ),
+                    if status.length_ok {
+                        format!(
+                            "{}: the table names this file's LBA but records checksum {:#010x}, and the file's bytes sum to {:#010x}: a table written for other bytes (left in an isolinux.bin copied out of another image?); isolinux stops with \"Image checksum error\" (rebuild with -boot-info-table)",
+                            file.path, status.table.checksum, status.computed_checksum
+                        )
+                    } else {
+                        format!(
+                            "{}: the table records a length of {} bytes, the file has {}; isolinux will not load itself (rebuild with -boot-info-table)",
+                            file.path, status.table.file_len, file.size
+                        )
+                    },
                 ),
                 None if name::display_name(&file.identifier)
                     .to_ascii_lowercase()
@@ -284,10 +286,7 @@ fn legacy_checks<R: Read + Seek>(image: &mut Image<R>, media: &Media) -> Result<
     let mut reader = image.open_file(entry)?;
     let mut buf = vec![0u8; 1 << 20];
     loop {
-        let n = reader.read(&mut buf).map_err(|source| Error::Io {
-            file: entry.path.clone(),
-            source,
-        })?;
+        let n = reader.read(&mut buf).map_err(Error::io(&entry.path))?;
         if n == 0 {
             break;
         }

@@ -285,10 +285,7 @@ impl ImageDb {
 
     /// The database as a gzip'd tar, deterministically.
     pub fn to_tgz(&self) -> Result<Vec<u8>, Error> {
-        let io = |source: std::io::Error| Error::Io {
-            file: self.file.clone(),
-            source,
-        };
+        let io = Error::io(&self.file);
         let gz = flate2::GzBuilder::new()
             .mtime(0)
             .write(Vec::new(), flate2::Compression::default());
@@ -299,11 +296,11 @@ impl ImageDb {
             header.set_size(m.data.len() as u64);
             builder
                 .append_data(&mut header, &m.path, m.data.as_slice())
-                .map_err(io)?;
+                .map_err(&io)?;
         }
-        let gz = builder.into_inner().map_err(io)?;
-        let mut out = gz.finish().map_err(io)?;
-        out.flush().map_err(io)?;
+        let gz = builder.into_inner().map_err(&io)?;
+        let mut out = gz.finish().map_err(&io)?;
+        out.flush().map_err(&io)?;
         Ok(out)
     }
 

@@ -29,13 +29,10 @@ pub struct Imagedd {
 /// temporary file in `tmp_dir` (hashed while written).
 pub fn prepare_imagedd(source: &Path, tmp_dir: &Path) -> Result<Imagedd, Error> {
     let file = source.display().to_string();
-    let io_err = |source: io::Error| Error::Io {
-        file: file.clone(),
-        source,
-    };
-    let mut reader = BufReader::new(File::open(source).map_err(io_err)?);
+    let io_err = Error::io(&file);
+    let mut reader = BufReader::new(File::open(source).map_err(&io_err)?);
     let mut head = [0u8; 10];
-    let got = super::read_up_to(&mut reader, &mut head).map_err(io_err)?;
+    let got = super::read_up_to(&mut reader, &mut head).map_err(&io_err)?;
     let head = head.get(..got).unwrap_or_default();
     if is_bzip2(head) {
         let mut md5 = Md5::new();
@@ -45,7 +42,7 @@ pub fn prepare_imagedd(source: &Path, tmp_dir: &Path) -> Result<Imagedd, Error> 
             md5: &mut md5,
             written: got as u64,
         };
-        io::copy(&mut reader, &mut hashing).map_err(io_err)?;
+        io::copy(&mut reader, &mut hashing).map_err(&io_err)?;
         let size = hashing.written;
         return Ok(Imagedd {
             path: source.to_path_buf(),
@@ -63,10 +60,7 @@ pub fn prepare_imagedd(source: &Path, tmp_dir: &Path) -> Result<Imagedd, Error> 
     let temp = tempfile::Builder::new()
         .prefix(".esxforge-imagedd-")
         .tempfile_in(tmp_dir)
-        .map_err(|source| Error::Io {
-            file: tmp_dir.display().to_string(),
-            source,
-        })?;
+        .map_err(Error::io(&tmp_dir.display()))?;
     let mut md5 = Md5::new();
     let hashing = HashWriter {
         inner: BufWriter::new(temp.as_file()),
@@ -74,10 +68,10 @@ pub fn prepare_imagedd(source: &Path, tmp_dir: &Path) -> Result<Imagedd, Error> 
         written: 0,
     };
     let mut encoder = bzip2::write::BzEncoder::new(hashing, bzip2::Compression::best());
-    encoder.write_all(head).map_err(io_err)?;
-    io::copy(&mut reader, &mut encoder).map_err(io_err)?;
-    let mut hashing = encoder.finish().map_err(io_err)?;
-    hashing.inner.flush().map_err(io_err)?;
+    encoder.write_all(head).map_err(&io_err)?;
+    io::copy(&mut reader, &mut encoder).map_err(&io_err)?;
+    let mut hashing = encoder.finish().map_err(&io_err)?;
+    hashing.inner.flush().map_err(&io_err)?;
     let size = hashing.written;
     drop(hashing);
     Ok(Imagedd {

@@ -16,6 +16,7 @@ use super::imgdb::{ImageDb, ProfileVib};
 use super::isolinux::{self, IsolinuxCfg};
 use super::legacy;
 use crate::reader::{Entry, Image, Names};
+use esxforge_kickstart::version::EsxiVersion as InstallerVersion;
 
 pub const BOOT_CFG: &str = "/BOOT.CFG";
 pub const EFI_BOOT_CFG: &str = "/EFI/BOOT/BOOT.CFG";
@@ -23,10 +24,8 @@ pub const IMGDB: &str = "/IMGDB.TGZ";
 pub const ISOLINUX_CFG: &str = "/ISOLINUX.CFG";
 pub const IMAGEDD: &str = "/IMAGEDD.BZ2";
 pub const IMAGEDD_MD5: &str = "/IMAGEDD.MD5";
-/// Where an embedded kickstart goes, and the kernel option that points the installer at it
-/// (VMware: the path "must use uppercase characters").
+/// Where an embedded kickstart goes (VMware: the path "must use uppercase characters").
 pub const KICKSTART: &str = "/KS.CFG";
-pub const KICKSTART_OPTION: &str = "cdrom:/KS.CFG";
 
 /// Text files larger than this are not boot configuration.
 const MAX_TEXT: u64 = 1 << 20;
@@ -298,10 +297,7 @@ pub fn read_small<R: Read + Seek>(
     image
         .open_file(&entry)?
         .read_to_end(&mut bytes)
-        .map_err(|source| Error::Io {
-            file: path.to_string(),
-            source,
-        })?;
+        .map_err(Error::io(&path))?;
     Ok(Some(bytes))
 }
 
@@ -343,8 +339,8 @@ fn find_version(
 /// string (`8.0.3-0.35.24280767`) and build number (`24280767`).
 ///
 /// VIBs are checked against it ([`Vib::check_target`](super::vib::Vib::check_target)). It is not
-/// the kickstart crate's version, which names the installer generation a kickstart is written
-/// for; a remaster lints an embedded kickstart for this version's major release.
+/// the kickstart crate's version, which names the installer releases esxforge knows and what a
+/// kickstart is linted as; [`MediaVersion::installer`] maps one to the other.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct MediaVersion {
     pub major: u32,
@@ -365,6 +361,14 @@ impl MediaVersion {
             build: format!("{major}.{minor}.{patch}"),
             build_number: None,
         }
+    }
+
+    /// The installer release a kickstart on these media is linted as (`8.0.3` → `8.0U3`: the
+    /// patch number of a media version is the update), or `None` for a release the kickstart
+    /// crate does not know.
+    pub fn installer(&self) -> Option<InstallerVersion> {
+        let n = |x: u32| u8::try_from(x).ok();
+        InstallerVersion::new(n(self.major)?, n(self.minor)?, n(self.patch)?).ok()
     }
 
     /// Reads `8.0.3-0.35.24280767`, `7.0.0-1.0.15843807`, `6.7.0`, `4.1.0-260247` and the like:
@@ -446,6 +450,15 @@ mod tests {
         assert!(MediaVersion::parse("abc").is_none());
         assert!(MediaVersion::parse("1.2.3").is_none());
         assert!(MediaVersion::parse("").is_none());
+    }
+
+    #[test]
+    fn maps_to_the_installer_release_a_kickstart_is_linted_as() {
+        let v = MediaVersion::parse("8.0.3-0.35.24280767").unwrap();
+        assert_eq!(v.installer().unwrap().to_string(), "8.0U3");
+        let v = MediaVersion::parse("4.1.0-260247").unwrap();
+        assert_eq!(v.installer().unwrap().to_string(), "4.1");
+        assert_eq!(MediaVersion::parse("9.1.0").unwrap().installer(), None);
     }
 
     #[test]

@@ -8,9 +8,10 @@
 //! and the system is one compressed disk image (`IMAGEDD.BZ2`) with its MD5 in `IMAGEDD.MD5`.
 //!
 //! One module per structure: [`bootcfg`] (BOOT.CFG), [`isolinux`] (ISOLINUX.CFG), [`imgdb`]
-//! (IMGDB.TGZ), [`vib`] (VIB archives, descriptors, checksums), [`bundle`] (offline bundles),
-//! [`legacy`] (4.1 media), [`media`] (layout and version detection), [`check`] (what `iso verify`
-//! checks), [`sidecar`] (`.sha256`/`.md5` files, digests computed while writing).
+//! (IMGDB.TGZ), [`ar`] (the archive a VIB is), [`vib`] (VIB descriptors and checksums),
+//! [`bundle`] (offline bundles), [`legacy`] (4.1 media), [`media`] (layout, and the release the
+//! media install), [`check`] (what `iso verify` checks), [`sidecar`] (`.sha256`/`.md5` files,
+//! digests computed while writing).
 //! [`crate::remaster`] puts them together.
 
 pub mod ar;
@@ -93,4 +94,16 @@ pub enum Error {
     /// The ISO image itself could not be read or written.
     #[error(transparent)]
     Iso(#[from] crate::iso9660::Error),
+}
+
+impl Error {
+    /// Maps an I/O error to [`Error::Io`] naming `file` (a path, or a label such as
+    /// `bundle.zip: vib20/x.vib`): `.map_err(Error::io(&path.display()))`.
+    pub(crate) fn io(file: &dyn std::fmt::Display) -> impl Fn(std::io::Error) -> Error + use<> {
+        let file = file.to_string();
+        move |source| Error::Io {
+            file: file.clone(),
+            source,
+        }
+    }
 }

@@ -170,16 +170,13 @@ fn hash<D: Digest>(rx: Receiver<Arc<Vec<u8>>>) -> String {
 
 /// Digests of a whole file, read once.
 pub fn digest_file(path: &Path) -> Result<Digests, Error> {
-    let io_err = |source| Error::Io {
-        file: path.display().to_string(),
-        source,
-    };
-    let mut reader = BufReader::with_capacity(CHUNK, File::open(path).map_err(io_err)?);
+    let io_err = Error::io(&path.display());
+    let mut reader = BufReader::with_capacity(CHUNK, File::open(path).map_err(&io_err)?);
     let (mut writer, handle) = hashing_writer(io::sink());
-    io::copy(&mut reader, &mut writer).map_err(io_err)?;
-    writer.flush().map_err(io_err)?;
+    io::copy(&mut reader, &mut writer).map_err(&io_err)?;
+    writer.flush().map_err(&io_err)?;
     drop(writer);
-    handle.finish().map_err(io_err)
+    handle.finish().map_err(&io_err)
 }
 
 /// `iso` + `.sha256` / `.md5`.
@@ -244,10 +241,7 @@ pub fn check_sidecars(iso: &Path) -> Result<Vec<SidecarCheck>, Error> {
         .into_iter()
         .map(|(algorithm, path)| {
             let file = path.display().to_string();
-            let text = std::fs::read_to_string(&path).map_err(|source| Error::Io {
-                file: file.clone(),
-                source,
-            })?;
+            let text = std::fs::read_to_string(&path).map_err(Error::io(&file))?;
             let line = text.lines().next().unwrap_or_default();
             let (recorded, names) =
                 line.split_once(char::is_whitespace)

@@ -207,6 +207,41 @@ pub struct PayloadCheck {
     pub checksums: Vec<(Checksum, Outcome)>,
 }
 
+impl PayloadCheck {
+    /// Why this payload cannot be trusted, or `None` when it can: its stored size differs from
+    /// the descriptor's, a checksum mismatches, or no checksum could be verified. `file` names
+    /// the VIB in the error.
+    pub fn refusal(&self, file: &str) -> Option<Error> {
+        if self.size_matches == Some(false) {
+            return Some(Error::Format {
+                file: file.to_string(),
+                what: format!(
+                    "payload {}: the archive member is {} bytes but the descriptor says otherwise; the VIB is corrupt",
+                    self.name, self.size
+                ),
+            });
+        }
+        for (sum, outcome) in &self.checksums {
+            if let Outcome::Mismatch { actual } = outcome {
+                return Some(Error::ChecksumMismatch {
+                    file: file.to_string(),
+                    payload: self.name.clone(),
+                    checksum: sum.label(),
+                    expected: sum.hex.clone(),
+                    actual: actual.clone(),
+                });
+            }
+        }
+        if !self.checksums.iter().any(|(_, o)| *o == Outcome::Verified) {
+            return Some(Error::Unverifiable {
+                file: file.to_string(),
+                payload: self.name.clone(),
+            });
+        }
+        None
+    }
+}
+
 /// A VIB opened for reading: the member index and the parsed descriptor. Payloads are read from
 /// the underlying file on demand.
 pub struct Vib<R> {
@@ -220,10 +255,7 @@ pub struct Vib<R> {
 impl Vib<BufReader<File>> {
     pub fn open(path: &Path) -> Result<Self, Error> {
         let file = path.display().to_string();
-        let f = File::open(path).map_err(|source| Error::Io {
-            file: file.clone(),
-            source,
-        })?;
+        let f = File::open(path).map_err(Error::io(&file))?;
         Vib::from_reader(&file, BufReader::new(f))
     }
 }
@@ -256,10 +288,7 @@ impl<R: Read + Seek> Vib<R> {
                     .take(desc.size)
                     .read_to_end(&mut descriptor_xml)
             })
-            .map_err(|source| Error::Io {
-                file: file.to_string(),
-                source,
-            })?;
+            .map_err(Error::io(&file))?;
         let descriptor = Descriptor::parse(&format!("{file}: descriptor.xml"), &descriptor_xml)?;
         for p in &descriptor.payloads {
             if !members.iter().any(|m| m.name == p.name) {
@@ -317,35 +346,10 @@ impl<R: Read + Seek> Vib<R> {
     /// checksum we can verify. A payload is trusted only after this passes.
     pub fn verify_strict(&mut self) -> Result<Vec<PayloadCheck>, Error> {
         let checks = self.verify()?;
-        for check in &checks {
-            if check.size_matches == Some(false) {
-                return Err(Error::Format {
-                    file: self.file.clone(),
-                    what: format!(
-                        "payload {}: the archive member is {} bytes but the descriptor says otherwise; the VIB is corrupt",
-                        check.name, check.size
-                    ),
-                });
-            }
-            for (sum, outcome) in &check.checksums {
-                if let Outcome::Mismatch { actual } = outcome {
-                    return Err(Error::ChecksumMismatch {
-                        file: self.file.clone(),
-                        payload: check.name.clone(),
-                        checksum: sum.label(),
-                        expected: sum.hex.clone(),
-                        actual: actual.clone(),
-                    });
-                }
-            }
-            if !check.checksums.iter().any(|(_, o)| *o == Outcome::Verified) {
-                return Err(Error::Unverifiable {
-                    file: self.file.clone(),
-                    payload: check.name.clone(),
-                });
-            }
+        match checks.iter().find_map(|c| c.refusal(&self.file)) {
+            Some(refusal) => Err(refusal),
+            None => Ok(checks),
         }
-        Ok(checks)
     }
 
     /// Refuses a VIB that ESXi `target` will not load from installer media: a 4.x VIB, a payload
@@ -409,10 +413,7 @@ impl<R: Read + Seek> Vib<R> {
         })?;
         self.reader
             .seek(SeekFrom::Start(member.offset))
-            .map_err(|source| Error::Io {
-                file: self.file.clone(),
-                source,
-            })?;
+            .map_err(Error::io(&self.file))?;
         Ok((&mut self.reader).take(member.size))
     }
 
@@ -432,10 +433,7 @@ impl<R: Read + Seek> Vib<R> {
         let mut unzipped = Hashes::new(wants(true, "sha-256"), wants(true, "sha-1"));
         let gunzip = unzipped.any();
         let payload_name = spec.name.clone();
-        let io_err = |source: io::Error| Error::Io {
-            file: file.clone(),
-            source,
-        };
+        let io_err = Error::io(&file);
         let reader = self.payload(&payload_name)?;
         let mut tee = HashingReader {
             inner: reader,
@@ -458,7 +456,7 @@ impl<R: Read + Seek> Vib<R> {
             }
         }
         // Whatever the decoder did not consume still counts for the stored-bytes hashes.
-        io::copy(&mut tee, &mut io::sink()).map_err(io_err)?;
+        io::copy(&mut tee, &mut io::sink()).map_err(&io_err)?;
         let raw = raw.finish();
         let unzipped = unzipped.finish();
         let checksums = spec

@@ -65,14 +65,20 @@ pub struct BootInfoStatus {
     pub table: BootInfoTable,
     /// `file_len` equals the file's size.
     pub length_ok: bool,
-    /// `checksum` equals the sum computed over the image from offset 64 to `file_len`.
-    pub checksum_ok: bool,
+    /// The sum of the file's bytes from offset 64 to `file_len` (what `checksum` must be).
+    pub computed_checksum: u32,
 }
 
 impl BootInfoStatus {
-    /// Everything in the table agrees with the image.
+    /// The recorded checksum is the sum of the file's bytes.
+    pub fn checksum_ok(&self) -> bool {
+        self.computed_checksum == self.table.checksum
+    }
+
+    /// Everything in the table agrees with the file: the table was written for these bytes at
+    /// this place.
     pub fn is_valid(&self) -> bool {
-        self.length_ok && self.checksum_ok
+        self.length_ok && self.checksum_ok()
     }
 }
 
@@ -380,9 +386,14 @@ impl<R: Read + Seek> Image<R> {
         Ok(None)
     }
 
-    /// The boot-info-table of a boot image file, if it has one: one is taken to be present when
-    /// the 56 bytes at offset 8 name LBA 16 as the PVD and the file's own LBA (as `xorriso` decides).
-    /// The checksum is then verified by streaming the file.
+    /// The boot-info-table of a boot image file, if it has one, checked against the file's bytes.
+    ///
+    /// A table is recognised by its LBA fields: the 56 bytes at offset 8 name LBA 16 as the PVD
+    /// and the file's own LBA. Whether it is right is then decided by its length and checksum,
+    /// the checksum computed by streaming the file ([`BootInfoStatus::is_valid`]). xorriso
+    /// reports only valid tables; this also returns one whose LBAs match and whose checksum does
+    /// not — a table left in an `isolinux.bin` copied out of another image, say — because isolinux
+    /// refuses to run with it and `iso verify` must say why.
     pub fn boot_info_table(&mut self, boot_file: &Entry) -> Result<Option<BootInfoStatus>> {
         if boot_file.size < BootInfoTable::CHECKSUM_FROM as u64 {
             return Ok(None);
@@ -416,7 +427,7 @@ impl<R: Read + Seek> Image<R> {
         Ok(Some(BootInfoStatus {
             table,
             length_ok,
-            checksum_ok: sum.finish() == table.checksum,
+            computed_checksum: sum.finish(),
         }))
     }
 

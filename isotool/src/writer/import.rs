@@ -21,18 +21,20 @@ pub struct Imported {
     pub boot: Vec<BootImage>,
     /// Whether the source's system area was non-zero (and is now relocated into the output).
     pub system_area: bool,
-    /// Entries that could not be carried over (symbolic links without Rock Ridge in the output).
-    pub skipped: Vec<String>,
 }
 
 impl Builder {
     /// Adds everything of a source image: each file as [`Source::Image`] extents of `file`
-    /// (the same file `image` reads), primary identifiers kept verbatim, Rock Ridge names (or,
-    /// without Rock Ridge, the primary names) as entry names, Rock Ridge attributes and hidden
-    /// flags kept; the boot catalog at its old path, every boot entry with its platform,
-    /// emulation, load segment and size, and the boot-info-table where the source had one; and a
-    /// non-zero system area, relocated to the new layout. Joliet names are derived from the entry
-    /// names, which is what `mkisofs -J -R` did to make them.
+    /// (the same file `image` reads), primary identifiers kept verbatim, hidden flags kept; the
+    /// boot catalog at its old path, every boot entry with its platform, emulation, load segment
+    /// and size, and the boot-info-table where the source had one; and a non-zero system area,
+    /// relocated to the new layout.
+    ///
+    /// When both the source and the output have Rock Ridge, entries are named by their Rock
+    /// Ridge names and keep their attributes, symbolic links included; otherwise by their
+    /// primary names, as a reader without Rock Ridge sees the source (a link is then the empty
+    /// file the primary tree records). Joliet names are derived from the entry names, which is
+    /// what `mkisofs -J -R` did to make them.
     ///
     /// Edit the tree afterwards ([`Builder::remove`], [`Builder::add_file`]), then
     /// [`Builder::finish`].
@@ -43,7 +45,7 @@ impl Builder {
     ) -> Result<Imported> {
         let mut imported = Imported::default();
         let catalog_lba = image.boot_catalog_lba();
-        let names = if image.rock_ridge().is_some() {
+        let names = if self.options.rock_ridge && image.rock_ridge().is_some() {
             Names::RockRidge
         } else {
             Names::Primary
@@ -63,14 +65,10 @@ impl Builder {
             };
             match &entry.kind {
                 EntryKind::Directory => self.add_dir_with(&entry.path, attrs)?,
-                EntryKind::Symlink(target) if self.options.rock_ridge => {
-                    self.add_symlink(&entry.path, target)?;
-                }
-                EntryKind::Symlink(_) => {
-                    imported.skipped.push(entry.path.clone());
-                    continue;
-                }
-                EntryKind::File if Some(entry.lba()) == catalog_lba && catalog_lba.is_some() => {
+                // Only Rock Ridge names show links, and only when the output records them.
+                EntryKind::Symlink(target) => self.add_symlink_with(&entry.path, target, attrs)?,
+                // An empty file may share the catalog's LBA; the catalog has a block.
+                EntryKind::File if catalog_lba == Some(entry.lba()) && entry.size > 0 => {
                     self.set_boot_catalog_with(&entry.path, attrs)?;
                     imported.catalog = Some(entry.path.clone());
                 }

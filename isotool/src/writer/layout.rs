@@ -636,25 +636,17 @@ pub(crate) fn plan(b: &mut Builder) -> Result<Plan> {
             })
             .collect()
     };
-    let primary_table = path_table(&dirs, false);
-    metadata.push(Block {
-        lba: pt_l as u32,
-        bytes: path_table::write(&primary_table, PathTableKind::L),
-    });
-    metadata.push(Block {
-        lba: pt_m as u32,
-        bytes: path_table::write(&primary_table, PathTableKind::M),
-    });
+    let mut tables = vec![(path_table(&dirs, false), pt_l, pt_m)];
     if joliet_on {
-        let table = path_table(&joliet_dirs, true);
-        metadata.push(Block {
-            lba: jpt_l as u32,
-            bytes: path_table::write(&table, PathTableKind::L),
-        });
-        metadata.push(Block {
-            lba: jpt_m as u32,
-            bytes: path_table::write(&table, PathTableKind::M),
-        });
+        tables.push((path_table(&joliet_dirs, true), jpt_l, jpt_m));
+    }
+    for (table, l, m) in tables {
+        for (lba, kind) in [(l, PathTableKind::L), (m, PathTableKind::M)] {
+            metadata.push(Block {
+                lba: lba as u32,
+                bytes: path_table::write(&table, kind),
+            });
+        }
     }
     let record = |n: usize, joliet: bool| -> Vec<DirectoryRecord> {
         let ni = &info[n];

@@ -255,6 +255,12 @@ impl Builder {
     }
 
     pub fn add_file_with(&mut self, path: &str, source: Source, attrs: Attributes) -> Result<()> {
+        self.check_size(path, &source)?;
+        self.tree.add_leaf(path, Kind::File(source), attrs)
+    }
+
+    /// A file over 4 GiB needs several extents, which only ISO level 3 allows.
+    fn check_size(&self, path: &str, source: &Source) -> Result<()> {
         let len = source.len();
         if len > u64::from(MAX_EXTENT_LEN) && !self.options.naming.level.allows_multi_extent() {
             return Err(Error::Options {
@@ -264,22 +270,27 @@ impl Builder {
                 ),
             });
         }
-        self.tree.add_leaf(path, Kind::File(source), attrs)
+        Ok(())
     }
 
     /// Adds a symbolic link (recorded with Rock Ridge; an empty file in the primary tree, absent
     /// from Joliet).
     pub fn add_symlink(&mut self, path: &str, target: &str) -> Result<()> {
+        let attrs = Attributes {
+            posix: Some(Posix::default_symlink()),
+            ..Attributes::default()
+        };
+        self.add_symlink_with(path, target, attrs)
+    }
+
+    /// Adds a symbolic link with attributes (an identifier, a mode and owner).
+    pub fn add_symlink_with(&mut self, path: &str, target: &str, attrs: Attributes) -> Result<()> {
         if !self.options.rock_ridge {
             return Err(Error::Options {
                 what: path.into(),
                 problem: "symbolic links need Rock Ridge".into(),
             });
         }
-        let attrs = Attributes {
-            posix: Some(Posix::default_symlink()),
-            ..Attributes::default()
-        };
         self.tree
             .add_leaf(path, Kind::Symlink(target.into()), attrs)
     }
@@ -289,9 +300,23 @@ impl Builder {
         self.tree.remove(path)
     }
 
+    /// Gives the file at `path` new data, keeping its name, identifier and attributes (a file
+    /// edited in a remaster). Sizes are checked as in [`Builder::add_file`].
+    pub fn replace_file(&mut self, path: &str, source: Source) -> Result<()> {
+        self.check_size(path, &source)?;
+        self.tree.replace_source(path, source)
+    }
+
     /// Whether the tree has an entry at `path` (exact names).
     pub fn contains(&self, path: &str) -> bool {
         self.tree.find(path).is_some()
+    }
+
+    /// The path of the entry that ESXi's loader would find at `path`: primary identifiers (as
+    /// recorded, for example by [`Builder::import`]) matched case-insensitively, `;1` optional.
+    /// How a remaster finds `/BOOT.CFG` in a tree imported by its Rock Ridge names.
+    pub fn find_primary(&self, path: &str) -> Option<String> {
+        self.tree.find_primary(path)
     }
 
     /// Places the El Torito boot catalog at `path` (`BOOT.CAT` on ESXi media). Without a call,

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use super::Source;
 use crate::iso9660::rockridge::Posix;
-use crate::iso9660::{Error, Result};
+use crate::iso9660::{Error, Result, name};
 
 /// Per-entry choices beyond the name.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -155,6 +155,40 @@ impl Tree {
         }
         self.insert(parent, name, kind, attrs);
         Ok(())
+    }
+
+    /// The path (by entry names) of the entry whose primary identifiers match `path` as ESXi's
+    /// loader matches them: ASCII case-insensitive, `;1` optional. An entry without a recorded
+    /// identifier matches by its name.
+    pub fn find_primary(&self, path: &str) -> Option<String> {
+        let mut node = 0;
+        let mut names = Vec::new();
+        for part in path.split('/').filter(|p| !p.is_empty()) {
+            let (name, &child) = self.children(node)?.iter().find(|(name, child)| {
+                let attrs = &self.nodes[**child].attrs;
+                name::loader_eq(attrs.iso_identifier.as_deref().unwrap_or(name), part)
+            })?;
+            names.push(name.as_str());
+            node = child;
+        }
+        Some(format!("/{}", names.join("/")))
+    }
+
+    /// Gives the file at `path` new data, keeping its name and attributes.
+    pub fn replace_source(&mut self, path: &str, source: Source) -> Result<()> {
+        let node = self
+            .find(path)
+            .ok_or_else(|| Error::NotFound { path: path.into() })?;
+        match &mut self.nodes[node].kind {
+            Kind::File(old) => {
+                *old = source;
+                Ok(())
+            }
+            _ => Err(Error::Tree {
+                path: path.into(),
+                problem: "is not a file".into(),
+            }),
+        }
     }
 
     /// Removes a file or a whole directory.

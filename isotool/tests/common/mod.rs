@@ -4,13 +4,15 @@
 #![allow(dead_code)] // each test binary uses its own part of this module
 
 pub mod exercise;
+pub mod qemu;
 
 use std::fs::{self, File};
-use std::io::{self, Seek, SeekFrom, Write};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use esxforge_isotool::writer::{Builder, Layout};
+use esxforge_isotool::reader::{Image, Names};
+use esxforge_isotool::writer::{Builder, Layout, PlacedFile};
 
 /// Fixed time for every image built in tests (2023-11-14T22:13:20Z).
 pub const TIME: i64 = 1_700_000_000;
@@ -72,6 +74,59 @@ pub fn write(builder: Builder, path: &Path) -> Layout {
     let layout = builder.finish(&file).unwrap();
     file.sync_all().unwrap();
     layout
+}
+
+/// Where `path` landed in an image we wrote.
+pub fn placed<'a>(layout: &'a Layout, path: &str) -> &'a PlacedFile {
+    layout
+        .files
+        .iter()
+        .find(|f| f.path == path)
+        .unwrap_or_else(|| panic!("{path} is not in the layout"))
+}
+
+/// The bytes of the file at `path`, as our reader reads them.
+pub fn read_file<R: Read + Seek>(image: &mut Image<R>, path: &str, names: Names) -> Vec<u8> {
+    let entry = image
+        .lookup(path, names)
+        .unwrap()
+        .unwrap_or_else(|| panic!("{path} is not on the image"));
+    let mut data = Vec::new();
+    image
+        .open_file(&entry)
+        .unwrap()
+        .read_to_end(&mut data)
+        .unwrap();
+    data
+}
+
+/// `mkisofs` options for the El Torito entries every tool-made test image has: BIOS isolinux
+/// (no emulation, 4 sectors, boot-info-table, catalog beside it) and a UEFI `efiboot.img`.
+pub const BIOS_UEFI_BOOT: &[&str] = &[
+    "-b",
+    "isolinux/isolinux.bin",
+    "-c",
+    "isolinux/boot.cat",
+    "-no-emul-boot",
+    "-boot-load-size",
+    "4",
+    "-boot-info-table",
+    "-eltorito-alt-boot",
+    "-e",
+    "efiboot.img",
+    "-no-emul-boot",
+];
+
+/// `genisoimage ARGS -o OUT SRC` or `xorriso -as mkisofs ARGS -o OUT SRC`, quietly.
+pub fn mkisofs(program: &str, src: &Path, out: &Path, args: &[&str]) {
+    let mut all: Vec<&str> = Vec::new();
+    if program == "xorriso" {
+        all.extend(["-as", "mkisofs"]);
+    }
+    all.extend(["-quiet", "-o", out.to_str().unwrap()]);
+    all.extend(args);
+    all.push(src.to_str().unwrap());
+    run(program, &all);
 }
 
 /// A FAT image holding `EFI/BOOT/BOOTX64.EFI` = `efi` (mkfs.vfat + mtools).
@@ -346,82 +401,4 @@ pub fn grub_marker_efi(dir: &Path, marker: &str) -> Vec<u8> {
         ],
     );
     fs::read(efi).unwrap()
-}
-
-/// How QEMU is to see the image.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Medium {
-    Cdrom,
-    /// A hard disk (the image's MBR/GPT matter).
-    Disk,
-}
-
-/// Boots `image` in QEMU (TCG) by BIOS or by UEFI (OVMF) and returns the serial output. The VM
-/// powers itself off; after `seconds` it is killed.
-pub fn qemu_boot(image: &Path, uefi: bool, medium: Medium, scratch: &Path, seconds: u32) -> String {
-    let log = scratch.join(format!(
-        "serial-{}-{:?}.log",
-        if uefi { "uefi" } else { "bios" },
-        medium
-    ));
-    let _ = fs::remove_file(&log);
-    let image = image.to_str().unwrap().to_string();
-    let mut args: Vec<String> = vec![
-        seconds.to_string(),
-        "qemu-system-x86_64".into(),
-        "-accel".into(),
-        "tcg".into(),
-    ];
-    if uefi {
-        let vars = scratch.join("OVMF_VARS.fd");
-        fs::copy("/usr/share/OVMF/OVMF_VARS_4M.fd", &vars).unwrap();
-        args.extend(["-machine".into(), "q35".into(), "-m".into(), "512".into()]);
-        args.extend([
-            "-drive".into(),
-            "if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd".into(),
-        ]);
-        args.extend([
-            "-drive".into(),
-            format!("if=pflash,format=raw,file={}", vars.display()),
-        ]);
-    } else {
-        args.extend(["-m".into(), "256".into()]);
-    }
-    match (medium, uefi) {
-        (Medium::Cdrom, _) => args.extend(["-cdrom".into(), image, "-boot".into(), "d".into()]),
-        (Medium::Disk, false) => args.extend([
-            "-drive".into(),
-            format!("file={image},format=raw,snapshot=on"),
-        ]),
-        (Medium::Disk, true) => args.extend([
-            "-drive".into(),
-            format!("file={image},format=raw,if=virtio,readonly=on"),
-        ]),
-    }
-    args.extend(
-        [
-            "-display",
-            "none",
-            "-serial",
-            &format!("file:{}", log.display()),
-            "-monitor",
-            "none",
-            "-net",
-            "none",
-            "-no-reboot",
-        ]
-        .map(String::from),
-    );
-    let status = Command::new("timeout")
-        .args(&args)
-        .status()
-        .expect("qemu-system-x86_64 (scripts/test installs it)");
-    let serial = fs::read(&log)
-        .map(|b| String::from_utf8_lossy(&b).into_owned())
-        .unwrap_or_default();
-    assert!(
-        status.code() != Some(125) && status.code() != Some(127),
-        "timeout/qemu could not run: {status:?}"
-    );
-    serial
 }
