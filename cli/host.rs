@@ -16,7 +16,7 @@ use esxforge_hostcfg::fleet::{self, Event, HostOutcome, Shard, Target};
 use esxforge_hostcfg::transport::{
     Credentials, Endpoint, HostKeyPolicy, PasswordSource, Secret, SshOptions,
 };
-use esxforge_kickstart::inventory::{Inventory, LoadError, Severity};
+use esxforge_kickstart::inventory::Options;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget};
 
 use crate::report::{Format, Global, Status};
@@ -110,18 +110,7 @@ impl AsRef<Target> for Selected {
 
 impl Fleet {
     fn select(&self) -> anyhow::Result<Vec<Selected>> {
-        let inventory = Inventory::load(&self.inventory).map_err(|e| match e {
-            // One line per problem, each naming its path and line, as `inventory check` does.
-            LoadError::Invalid { path, problems } => {
-                let mut msg = format!("{}: the inventory has errors", path.display());
-                for p in problems.iter().filter(|p| p.severity == Severity::Error) {
-                    let line = p.line.map(|l| format!(":{l}")).unwrap_or_default();
-                    msg.push_str(&format!("\n  {}{line}: {p}", path.display()));
-                }
-                anyhow::anyhow!(msg)
-            }
-            other => other.into(),
-        })?;
+        let inventory = crate::inventory::load(&self.inventory, &Options::default())?;
         let hosts = inventory.select(&self.hosts)?;
         let mut selected: Vec<Selected> = hosts
             .into_iter()

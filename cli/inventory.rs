@@ -1,9 +1,10 @@
-//! `esxforge inventory`.
+//! `esxforge inventory`, and the one way every other command loads an inventory.
 
-use std::path::PathBuf;
+use std::fmt;
+use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
-use esxforge_kickstart::inventory::{Inventory, Problem, Severity};
+use esxforge_kickstart::inventory::{Inventory, LoadError, Options, Problem, Severity};
 use serde::Serialize;
 
 use crate::report::{Format, Global, Status};
@@ -23,6 +24,38 @@ enum Command {
 pub fn run(args: Args, global: &Global) -> anyhow::Result<Status> {
     match args.command {
         Command::Check(args) => check(args, global),
+    }
+}
+
+/// Load an inventory a command needs whole (`ks render`, `ks serve`, `host …`, `preflight …`):
+/// when it has errors, each is printed on stderr as `inventory check` prints it, and the command
+/// fails with exit 2.
+pub fn load(path: &Path, options: &Options) -> anyhow::Result<Inventory> {
+    match Inventory::load_with(path, options) {
+        Ok(inventory) => Ok(inventory),
+        Err(LoadError::Invalid { path, problems }) => {
+            for p in problems.iter().filter(|p| p.severity == Severity::Error) {
+                eprintln!("{}", Located(&path, p));
+            }
+            let file = path.display();
+            anyhow::bail!(
+                "{file}: the inventory has errors (listed above; `esxforge inventory check {file}` shows warnings too)"
+            )
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A problem with its place: `file:line: path: message` (`file: …` when it has no line).
+struct Located<'a>(&'a Path, &'a Problem);
+
+impl fmt::Display for Located<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Located(file, problem) = self;
+        match problem.line {
+            Some(line) => write!(f, "{}:{line}: {problem}", file.display()),
+            None => write!(f, "{}: {problem}", file.display()),
+        }
     }
 }
 
@@ -59,13 +92,10 @@ fn check(args: CheckArgs, global: &Global) -> anyhow::Result<Status> {
     match args.format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&out)?),
         Format::Text => {
-            let file = args.inventory.display();
             for p in &report.problems {
-                match p.line {
-                    Some(line) => println!("{file}:{line}: {p}"),
-                    None => println!("{file}: {p}"),
-                }
+                println!("{}", Located(&args.inventory, p));
             }
+            let file = args.inventory.display();
             if !global.quiet {
                 let plural =
                     |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });

@@ -619,27 +619,30 @@ fn build(args: BuildArgs, global: &Global) -> anyhow::Result<Status> {
             args.from.display()
         )
     })?;
+    // Warnings reach stderr even with --quiet (as cargo -q still shows compiler warnings);
+    // the summary is information, which --quiet silences. JSON is the output asked for.
+    for w in &report.warnings {
+        eprintln!("warning: {w}");
+    }
     match args.format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        Format::Text if global.quiet => {}
         Format::Text => {
             for c in &report.changes {
-                println!("{c}");
+                eprintln!("{c}");
             }
             if report.changes.is_empty() {
-                println!("no changes: a faithful copy");
+                eprintln!("no changes: a faithful copy");
             }
-            for w in &report.warnings {
-                println!("warning: {w}");
-            }
-            println!(
+            eprintln!(
                 "wrote {} ({} bytes), verified",
                 report.output.display(),
                 report.digests.len
             );
-            println!("sha256 {}", report.digests.sha256);
-            println!("md5    {}", report.digests.md5);
+            eprintln!("sha256 {}", report.digests.sha256);
+            eprintln!("md5    {}", report.digests.md5);
             for s in &report.sidecars {
-                println!("wrote {}", s.display());
+                eprintln!("wrote {}", s.display());
             }
         }
     }

@@ -4,8 +4,9 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Subcommand;
-use esxforge_kickstart::inventory::{EsxiVersion, Inventory, LoadError, Options};
+use esxforge_kickstart::inventory::Options;
 use esxforge_kickstart::render::{self, Renderer};
+use esxforge_kickstart::version::EsxiVersion;
 
 use crate::report::{self, Global, Status};
 
@@ -54,36 +55,15 @@ struct RenderArgs {
     templates: Option<PathBuf>,
 }
 
+/// `--esxi` of every `ks` command: `4.1`, `6.7`, `7.0U3`, `8`, `8.x`.
 fn parse_esxi(s: &str) -> Result<EsxiVersion, String> {
-    s.parse().map_err(|e| format!("{s:?} {e}"))
-}
-
-/// Load an inventory for a command that needs it whole: its problems are input errors.
-pub fn load_inventory(path: &std::path::Path, options: &Options) -> anyhow::Result<Inventory> {
-    match Inventory::load_with(path, options) {
-        Ok(inv) => Ok(inv),
-        Err(LoadError::Invalid { path, problems }) => {
-            let file = path.display();
-            for p in problems
-                .iter()
-                .filter(|p| p.severity == esxforge_kickstart::inventory::Severity::Error)
-            {
-                match p.line {
-                    Some(line) => eprintln!("{file}:{line}: {p}"),
-                    None => eprintln!("{file}: {p}"),
-                }
-            }
-            anyhow::bail!(
-                "{file}: the inventory has errors (listed above; `esxforge inventory check {file}` shows warnings too)"
-            )
-        }
-        Err(e) => Err(e.into()),
-    }
+    s.parse()
+        .map_err(|e| format!("unsupported ESXi version: {s:?} {e}"))
 }
 
 fn render(args: RenderArgs, global: &Global) -> anyhow::Result<Status> {
     let options = Options { esxi: args.esxi };
-    let inventory = load_inventory(&args.inventory, &options)?;
+    let inventory = crate::inventory::load(&args.inventory, &options)?;
     let hosts = inventory.select(&args.hosts)?;
     let renderer = match &args.templates {
         Some(dir) => Renderer::with_templates(dir)?,
@@ -111,9 +91,9 @@ struct LintArgs {
     /// Kickstart files to lint (their `%include`s are followed when they exist beside them).
     #[arg(required = true, value_name = "FILE")]
     files: Vec<std::path::PathBuf>,
-    /// ESXi version whose installer to lint against: 4.x, 5.x, 6.x, 7.x or 8.x (e.g. 6.7, 7.0U3).
-    #[arg(long, value_name = "VER", default_value = "8")]
-    esxi: esxforge_kickstart::lint::EsxiVersion,
+    /// ESXi version whose installer to lint against (4.1 to 8.x: 6.7, 7.0U3, 8, 8.x …).
+    #[arg(long, value_name = "VER", default_value = "8", value_parser = parse_esxi)]
+    esxi: EsxiVersion,
     /// The hosts boot with UEFI Secure Boot (%firstboot is skipped, unsigned VIBs break boot).
     #[arg(long)]
     secure_boot: bool,
@@ -208,7 +188,7 @@ fn serve(args: ServeArgs, global: &Global) -> anyhow::Result<Status> {
 
     use esxforge_kickstart::serve::{Kickstarts, Server};
 
-    let inventory = load_inventory(&args.inventory, &Options { esxi: args.esxi })?;
+    let inventory = crate::inventory::load(&args.inventory, &Options { esxi: args.esxi })?;
     let renderer = match &args.templates {
         Some(dir) => Renderer::with_templates(dir)?,
         None => Renderer::new(),

@@ -15,7 +15,7 @@ use esxforge_hostcfg::preflight::{
 };
 use esxforge_hostcfg::transport::Endpoint;
 use esxforge_kickstart::cluster::Cluster;
-use esxforge_kickstart::inventory::{Inventory, LoadError, Severity as ProblemSeverity};
+use esxforge_kickstart::inventory::{Inventory, Options};
 
 use crate::report::{Format, Global, Status};
 
@@ -142,24 +142,6 @@ pub struct Loaded {
     pub cluster: Cluster,
 }
 
-/// Loads the inventory, one line per error-level problem (with its line) when it has any.
-pub fn load_inventory(path: &Path) -> anyhow::Result<Inventory> {
-    Inventory::load(path).map_err(|e| match e {
-        LoadError::Invalid { path, problems } => {
-            let mut msg = format!("{}: the inventory has errors", path.display());
-            for p in problems
-                .iter()
-                .filter(|p| p.severity == ProblemSeverity::Error)
-            {
-                let line = p.line.map(|l| format!(":{l}")).unwrap_or_default();
-                msg.push_str(&format!("\n  {}{line}: {p}", path.display()));
-            }
-            anyhow::anyhow!(msg)
-        }
-        other => other.into(),
-    })
-}
-
 fn read_cluster_file(path: &Path) -> anyhow::Result<Cluster> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("{}: cannot read", path.display()))?;
@@ -200,7 +182,7 @@ pub fn load(source: &Source, global: &Global) -> anyhow::Result<Loaded> {
     let inventory = source
         .inventory
         .as_deref()
-        .map(load_inventory)
+        .map(|path| crate::inventory::load(path, &Options::default()))
         .transpose()?;
     let inventory_hosts: Vec<String> = inventory
         .iter()

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::Subcommand;
 use esxforge_isotool::esxi::bundle::Bundle;
-use esxforge_isotool::esxi::media::EsxiVersion;
+use esxforge_isotool::esxi::media::MediaVersion;
 use esxforge_isotool::esxi::vib::{Descriptor, Outcome, PayloadCheck, Vib};
 use serde::Serialize;
 
@@ -132,14 +132,10 @@ fn vib_report<R: Read + std::io::Seek>(
     let checks = vib.verify()?;
     let descriptor = vib.descriptor().clone();
     let ok = checks.iter().all(payload_ok);
-    let esxi8 = EsxiVersion {
-        major: 8,
-        minor: 0,
-        patch: 0,
-        build: "8.0.0".into(),
-        build_number: None,
-    };
-    let esxi8_refusal = vib.check_target(&esxi8).err().map(|e| e.to_string());
+    let esxi8_refusal = vib
+        .check_target(&MediaVersion::release(8, 0, 0))
+        .err()
+        .map(|e| e.to_string());
     let payloads = checks
         .into_iter()
         .map(|c| PayloadReport {

@@ -329,10 +329,33 @@ fn builds_are_deterministic_and_idempotent() {
         esxi_iso::iso9660_read(&again, "UPGRADE/PRECHECK_WITH_A_LONG_NAME.PY").unwrap(),
         b"# -l allows 31 characters\n"
     );
-    // With no changes the image is a faithful copy of every file.
+    // With no changes the image is a faithful copy of every file. --quiet prints nothing; without
+    // it the summary says so.
     let copy = d.join("copy.iso");
-    let o = esxforge(&["iso", "build", "--from", p(&source), "-o", p(&copy)]);
+    let o = esxforge(&[
+        "--quiet",
+        "iso",
+        "build",
+        "--from",
+        p(&source),
+        "-o",
+        p(&copy),
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(text(&o), "", "--quiet");
+    let o = esxforge(&[
+        "iso",
+        "build",
+        "--from",
+        p(&copy),
+        "-o",
+        p(&d.join("copy2.iso")),
+    ]);
+    assert!(
+        text(&o).contains("no changes: a faithful copy"),
+        "{}",
+        text(&o)
+    );
     let ls = |iso: &Path| run(Command::new("isoinfo").args(["-f", "-i"]).arg(iso));
     assert_eq!(ls(&copy), ls(&source));
     for f in ["/BOOT.CFG", "/IMGDB.TGZ", "/S.V00", "/EFIBOOT.IMG"] {
@@ -498,4 +521,86 @@ fn truncated_and_foreign_sources_are_clear_errors() {
     let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(json["esxi"], serde_json::Value::Null);
     assert!(!d.join("x.iso").exists() && !d.join("y.iso").exists());
+}
+
+/// An isohybrid source (MBR + GPT for USB sticks) stays hybrid: the partition that points at
+/// EFIBOOT.IMG follows it to its new place.
+#[test]
+fn hybrid_sources_stay_hybrid() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let source = esxi_iso::modern_iso(
+        d,
+        &ModernSpec {
+            uefi: false,
+            ..ModernSpec::default()
+        },
+    );
+    let tree = d.join("tree");
+    run(Command::new("xorriso")
+        .args(["-osirrox", "on", "-indev"])
+        .arg(&source)
+        .args(["-extract", "/"])
+        .arg(&tree));
+    run(Command::new("chmod").arg("-R").arg("u+w").arg(&tree));
+    std::fs::copy("/usr/lib/ISOLINUX/isolinux.bin", tree.join("ISOLINUX.BIN")).unwrap();
+    let hybrid = d.join("hybrid.iso");
+    run(Command::new("xorriso")
+        .args([
+            "-as",
+            "mkisofs",
+            "-quiet",
+            "--norock",
+            "-l",
+            "-A",
+            "ESXIMAGE",
+            "-V",
+            "ESXI-8.0U3-HYBRID",
+        ])
+        .args([
+            "-c",
+            "BOOT.CAT",
+            "-b",
+            "ISOLINUX.BIN",
+            "-no-emul-boot",
+            "-boot-load-size",
+            "4",
+            "-boot-info-table",
+        ])
+        .args(["-eltorito-alt-boot", "-e", "EFIBOOT.IMG", "-no-emul-boot"])
+        .args([
+            "-isohybrid-mbr",
+            "/usr/lib/ISOLINUX/isohdpfx.bin",
+            "-isohybrid-gpt-basdat",
+            "-o",
+        ])
+        .arg(&hybrid)
+        .arg(&tree));
+    let vib = esxi_iso::vib(d, &VibSpec::driver("net-test", "1.0-1"));
+    let out_iso = d.join("out.iso");
+    let o = esxforge(&[
+        "iso",
+        "build",
+        "--from",
+        p(&hybrid),
+        "-o",
+        p(&out_iso),
+        "--add-vib",
+        p(&vib),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let area = run(Command::new("xorriso")
+        .arg("-indev")
+        .arg(&out_iso)
+        .args(["-report_system_area", "plain"]));
+    assert!(
+        area.contains("System area summary: MBR isohybrid cyl-align-on GPT"),
+        "{area}"
+    );
+    assert!(
+        area.contains("MBR partition path :   2  /EFIBOOT.IMG"),
+        "{area}"
+    );
+    let o = esxforge(&["iso", "verify", p(&out_iso)]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
 }

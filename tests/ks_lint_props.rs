@@ -10,8 +10,9 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::{Mutex, OnceLock};
 
-use esxforge_kickstart::lint::{EsxiVersion, LintOptions, lint_text};
+use esxforge_kickstart::lint::{LintOptions, lint_text};
 use esxforge_kickstart::parse::{Kickstart, shlex};
+use esxforge_kickstart::version::EsxiVersion;
 use proptest::prelude::*;
 
 /// One long-lived `python3` answering one JSON line per JSON line.
@@ -135,13 +136,7 @@ fn kickstart_bytes() -> impl Strategy<Value = Vec<u8>> {
 
 fn options() -> impl Strategy<Value = LintOptions> {
     (
-        prop_oneof![
-            Just(EsxiVersion::V4),
-            Just(EsxiVersion::V5),
-            Just(EsxiVersion::V6),
-            Just(EsxiVersion::V7),
-            Just(EsxiVersion::V8)
-        ],
+        prop::sample::select(&EsxiVersion::RELEASES[..]),
         any::<bool>(),
     )
         .prop_map(|(version, secure_boot)| LintOptions {

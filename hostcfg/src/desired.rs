@@ -40,7 +40,8 @@ pub struct DesiredVSwitch {
     pub name: String,
     pub uplinks: Vec<String>,
     pub mtu: u32,
-    /// `active` empty means "every uplink not in standby", as the inventory defines it.
+    /// The failover order in effect: `active` as the inventory resolves it
+    /// ([`VSwitch::active_uplinks`](inventory::VSwitch::active_uplinks)), never "empty means all".
     pub teaming: Teaming,
 }
 
@@ -104,7 +105,11 @@ pub fn from_inventory(host: &inventory::Host) -> DesiredState {
                 mtu: u32::from(v.mtu.bytes()),
                 teaming: Teaming {
                     load_balancing: v.teaming.policy.esxcli().to_string(),
-                    active: names(&v.teaming.active),
+                    active: v
+                        .active_uplinks()
+                        .iter()
+                        .map(|n| n.as_str().to_string())
+                        .collect(),
                     standby: names(&v.teaming.standby),
                 },
             })

@@ -384,19 +384,6 @@ fn ntp_commands(version: &str, servers: &[String]) -> Vec<String> {
     ]
 }
 
-/// The active list the host reports for a wish whose `active` is empty (all uplinks not standby).
-fn effective_active(want: &DesiredVSwitch) -> Vec<String> {
-    if want.teaming.active.is_empty() {
-        want.uplinks
-            .iter()
-            .filter(|u| !want.teaming.standby.contains(u))
-            .cloned()
-            .collect()
-    } else {
-        want.teaming.active.clone()
-    }
-}
-
 fn vswitch(p: &mut Plan, facts: &HostFacts, want: &DesiredVSwitch) {
     let have = facts.vswitches.iter().find(|h| h.name == want.name);
     let v = quote(&want.name);
@@ -461,11 +448,7 @@ fn vswitch(p: &mut Plan, facts: &HostFacts, want: &DesiredVSwitch) {
             list(&t.standby)
         )
     };
-    let wanted = Teaming {
-        load_balancing: want.teaming.load_balancing.clone(),
-        active: effective_active(want),
-        standby: want.teaming.standby.clone(),
-    };
+    let wanted = &want.teaming;
     let mut cmd = format!(
         "esxcli network vswitch standard policy failover set -v {v} -l {}",
         quote(&wanted.load_balancing)
@@ -479,7 +462,7 @@ fn vswitch(p: &mut Plan, facts: &HostFacts, want: &DesiredVSwitch) {
     p.check(
         format!("vswitch {} teaming", want.name),
         have.map_or("(absent)".into(), |h| show(&h.teaming)),
-        show(&wanted),
+        show(wanted),
         vec![cmd],
     );
 }
@@ -599,7 +582,7 @@ mod tests {
                 mtu: 1500,
                 teaming: Teaming {
                     load_balancing: "portid".into(),
-                    active: vec![],
+                    active: vec!["vmnic0".into()],
                     standby: vec![],
                 },
             }],

@@ -4,7 +4,7 @@
 //! [`Remaster::plan`] opens the source, recognises its layout, checks every input (VIB
 //! checksums and target version, bundle paths, the kickstart) and decides every change before a
 //! byte is written: which modules come and go, the new BOOT.CFGs, the regenerated `IMGDB.TGZ`
-//! or `imagedd.md5`. [`build`] then writes the image with the [`writer`](crate::writer): every
+//! or `imagedd.md5`. [`build`] then writes the image with the [`writer`](crate::writer::Builder): every
 //! unchanged file is an extent range of the source copied without decoding, in the same tree
 //! with the same identifiers and the same boot entries (the boot-info-table is re-patched where
 //! the loader landed), into a temporary file beside the output while the SHA-256 and MD5 are
@@ -38,7 +38,7 @@ use crate::esxi::bootcfg::{self, BootCfg};
 use crate::esxi::bundle::{Bundle, ExtractedVib};
 use crate::esxi::check::{self, Check, Outcome};
 use crate::esxi::legacy::{self, Imagedd};
-use crate::esxi::media::{self, EsxiVersion, Layout, Media};
+use crate::esxi::media::{self, Layout, Media, MediaVersion};
 use crate::esxi::sidecar::{self, Digests};
 use crate::esxi::vib::Vib;
 use crate::iso9660::eltorito::Emulation;
@@ -80,7 +80,7 @@ struct ModernEdits {
     db: crate::esxi::imgdb::ImageDb,
     /// Lower-case names at the root and in the module lists: module names must avoid them.
     taken: BTreeSet<String>,
-    target: EsxiVersion,
+    target: MediaVersion,
     mtime: u64,
 }
 
@@ -116,7 +116,7 @@ pub struct Remaster {
 pub struct BuildReport {
     pub output: PathBuf,
     pub layout: Layout,
-    pub version: Option<EsxiVersion>,
+    pub version: Option<MediaVersion>,
     /// One line per change made.
     pub changes: Vec<String>,
     pub digests: Digests,
@@ -195,6 +195,16 @@ impl Remaster {
     }
 
     fn plan_modern(&mut self, options: &Options) -> Result<(), Error> {
+        let differences = self.media.boot_cfg_differences();
+        if !differences.is_empty() {
+            return Err(Error::Edit {
+                what: format!(
+                    "{}: the BIOS and UEFI BOOT.CFGs disagree ({}); this image already boots differently each way, fix the source first",
+                    self.source_path.display(),
+                    differences.join("; ")
+                ),
+            });
+        }
         if options.imagedd.is_some() {
             return Err(Error::Edit {
                 what: "--imagedd applies to ESXi 4.x media; this image is ESXi 5.x or later (drivers go in with --add-vib/--add-bundle)".into(),

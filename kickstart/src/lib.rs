@@ -7,3 +7,4 @@ pub mod lint;
 pub mod parse;
 pub mod render;
 pub mod serve;
+pub mod version;

@@ -322,6 +322,11 @@ pub struct ModernSpec {
     pub uefi: bool,
     /// `(from, to)`: text replaced in `/EFI/BOOT/BOOT.CFG` only (to make the two disagree).
     pub efi_boot_cfg_edit: Option<(String, String)>,
+    /// `(from, to)`: text replaced in both BOOT.CFGs.
+    pub boot_cfg_edit: Option<(String, String)>,
+    /// Record names as given, `-` and lower case included (`mkisofs -relaxed-filenames`), which
+    /// VMware's media never do.
+    pub relaxed_names: bool,
     /// Extra files `(path, bytes)` in the tree (uppercase primary names; `-l` allows 31 chars).
     pub extra_files: Vec<(String, Vec<u8>)>,
 }
@@ -335,6 +340,8 @@ impl Default for ModernSpec {
             uefi_probes: Vec::new(),
             uefi: true,
             efi_boot_cfg_edit: None,
+            boot_cfg_edit: None,
+            relaxed_names: false,
             extra_files: Vec::new(),
         }
     }
@@ -494,6 +501,10 @@ pub fn modern_iso(dir: &Path, spec: &ModernSpec) -> PathBuf {
         modules.join(" --- "),
         spec.build
     );
+    let boot_cfg = match &spec.boot_cfg_edit {
+        Some((from, to)) => boot_cfg.replace(from.as_str(), to),
+        None => boot_cfg,
+    };
     put("boot.cfg", boot_cfg.as_bytes());
     let efi_cfg = match &spec.efi_boot_cfg_edit {
         Some((from, to)) => boot_cfg.replace(from.as_str(), to),
@@ -534,11 +545,17 @@ pub fn modern_iso(dir: &Path, spec: &ModernSpec) -> PathBuf {
     let volid = format!("ESXI-{major}.{minor}U{patch}-{build_number}");
     let iso = dir.join(format!("esxi-{}.iso", spec.build));
     let _ = std::fs::remove_file(&iso);
+    let relaxed: &[&str] = if spec.relaxed_names {
+        &["-relaxed-filenames"]
+    } else {
+        &[]
+    };
     run(Command::new("xorriso")
         .args([
             "-as", "mkisofs", "-quiet", "--norock", "-l", "-sysid", "", "-A", "ESXIMAGE", "-V",
             &volid,
         ])
+        .args(relaxed)
         .args([
             "-c",
             "BOOT.CAT",

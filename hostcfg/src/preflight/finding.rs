@@ -145,10 +145,9 @@ codes! {
     /// A connected device backed by the client (remote device).
     RemoteDeviceNotSupported: Vsphere, Vmotion,
         "a connected device with a remote (client) backing";
-    /// A connected serial or parallel port backed by a file the destination cannot see, or a
-    /// host device.
+    /// A connected serial or parallel port backed by a file.
     FileBackedPortNotSupported: Vsphere, Vmotion,
-        "a connected serial/parallel port on a host device or non-shared file";
+        "a connected serial or parallel port backed by a file";
     /// A connected USB or PCI passthrough device.
     DisallowedMigrationDeviceAttached: Vsphere, Vmotion,
         "a connected passthrough (USB/PCI) device";

@@ -21,15 +21,16 @@
 //! let spec = Cluster::default();
 //! let view = ClusterView::new(&hosts, &spec)?;
 //! let findings = preflight::cluster(&view, None, &PrecopyParams::default());
-//! // Hosts without a vMotion VMkernel NIC cannot be evacuated... but these run no VMs, so the
-//! // maintenance plans are empty; HA warns that neither host has a management network.
+//! // Two empty hosts: nothing to evacuate, so no errors; HA warns that neither host has a
+//! // (redundant) management network.
 //! assert!(findings.iter().all(|f| f.severity != Severity::Error));
 //! # Ok::<(), preflight::PreflightError>(())
 //! ```
 //!
 //! Modules: [`vmotion`] (host requirements, VM errors and warnings), [`network`], [`cpu`]
 //! with [`cpuid`] and the [`evc`] table, [`precopy`], [`maintenance`] (with [`placement`]),
-//! [`ha`], [`drs`]; [`view`] indexes the facts so that 1,000 VMs on 32 hosts stay fast.
+//! [`ha`], [`drs`]; [`view`] indexes the facts so that 1,000 VMs on 32 hosts stay fast;
+//! [`synth`] makes realistic synthetic clusters for tests and the benchmark.
 
 pub mod cpu;
 pub mod cpuid;

@@ -41,7 +41,7 @@ pub fn index<R: Read + Seek>(file: &str, reader: &mut R) -> Result<Vec<Member>, 
     let len = reader.seek(SeekFrom::End(0)).map_err(io)?;
     reader.seek(SeekFrom::Start(0)).map_err(io)?;
     let mut magic = [0u8; 8];
-    let got = read_up_to(reader, &mut magic).map_err(io)?;
+    let got = super::read_up_to(reader, &mut magic).map_err(io)?;
     if magic.starts_with(b"!<arch>\r\n") || (got == 8 && &magic == b"!<arch>\r") {
         return Err(bad(
             "starts with `!<arch>\\r\\n`: the file was damaged by a text-mode (CRLF) transfer; \
@@ -112,17 +112,6 @@ fn member_name(raw: &[u8]) -> Option<String> {
         && !name.starts_with("#1/")
         && name.bytes().all(|b| b.is_ascii_graphic());
     ok.then(|| name.to_string())
-}
-
-fn read_up_to<R: Read>(reader: &mut R, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        match reader.read(buf.get_mut(filled..).unwrap_or_default())? {
-            0 => break,
-            n => filled += n,
-        }
-    }
-    Ok(filled)
 }
 
 #[cfg(test)]

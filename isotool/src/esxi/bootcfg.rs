@@ -64,6 +64,16 @@ pub struct ModuleItem {
     pub options: String,
 }
 
+/// One file the loader loads (see [`BootCfg::loads`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Load {
+    /// As BOOT.CFG writes it (`/s.v00`, `imgdb.tgz`).
+    pub listed: String,
+    /// Where that is on the medium (`/s.v00`, `/EFI/BOOT/imgdb.tgz`).
+    pub path: String,
+    pub options: String,
+}
+
 impl ModuleItem {
     /// The file name without directories, lower-cased: what module names are compared by.
     pub fn basename(&self) -> String {
@@ -130,6 +140,26 @@ impl BootCfg {
             .unwrap_or_default()
     }
 
+    /// What the loader loads from this BOOT.CFG, found at `cfg_path` on the medium: the kernel
+    /// first, then every module, each resolved against `prefix=` or the BOOT.CFG's folder.
+    pub fn loads(&self, cfg_path: &str) -> Vec<Load> {
+        let dir = match cfg_path.rsplit_once('/') {
+            Some(("", _)) | None => "/",
+            Some((d, _)) => d,
+        };
+        let prefix = self.get("prefix");
+        let load = |item: ModuleItem| Load {
+            path: resolve_path(dir, prefix.as_deref(), &item.path),
+            listed: item.path,
+            options: item.options,
+        };
+        self.get("kernel")
+            .map(|k| load(parse_item(&k)))
+            .into_iter()
+            .chain(self.modules().into_iter().map(load))
+            .collect()
+    }
+
     /// The kernel options (`kernelopt=`), as tokens.
     pub fn kernelopt(&self) -> KernelOpts {
         KernelOpts::new(&self.get("kernelopt").unwrap_or_default())
@@ -138,9 +168,9 @@ impl BootCfg {
     /// Sets `option` to `value`: rewrites the value of the line the loader uses, or appends
     /// `option=value` when no line sets it. Nothing else in the file changes.
     pub fn set(&mut self, option: &str, value: &str) -> Result<(), Error> {
-        if value.contains(['\n', '\r']) {
+        if value.contains(['\n', '\0']) {
             return Err(Error::Edit {
-                what: format!("BOOT.CFG {option}= value contains a line break"),
+                what: format!("BOOT.CFG {option}= value contains a line break or a NUL"),
             });
         }
         if table_of(option).is_none() {
@@ -261,7 +291,7 @@ impl BootCfg {
     pub fn check(&self) -> Vec<String> {
         let mut problems = Vec::new();
         for (n, line) in self.lines.iter().enumerate() {
-            let merged = merge_spaces(&line.text);
+            let merged = merge_spaces(visible(&line.text));
             if merged.is_empty() || merged.starts_with('#') {
                 continue;
             }
@@ -269,7 +299,7 @@ impl BootCfg {
                 continue;
             };
             if key.ends_with(' ') {
-                let k = key.trim_end();
+                let k = key.trim_end_matches(' ');
                 if resolve(MBOOT_OPTIONS, k).is_some() || resolve(SAFEBOOT_OPTIONS, k).is_some() {
                     problems.push(format!(
                         "line {}: `{k} =` has a space before `=`, so the loader ignores the line; write `{k}=`",
@@ -360,13 +390,13 @@ impl KernelOpts {
     /// place and dropping later duplicates, or appending when the key is absent. Keys compare
     /// exactly: the installer's own options (`ks=`, `runweasel`) are case-sensitive words.
     pub fn set(&mut self, key: &str, value: Option<&str>) -> Result<(), Error> {
-        if key.is_empty() || key.contains(|c: char| c.is_whitespace() || c == '=') {
+        if key.is_empty() || key.contains(|c: char| is_space(c) || c == '=' || c == '\0') {
             return Err(Error::Edit {
                 what: format!("kernel option name {key:?} is empty or contains `=` or a space"),
             });
         }
         if let Some(v) = value
-            && (v.contains(char::is_whitespace) || v.contains("---"))
+            && (v.contains(is_space) || v.contains('\0') || v.contains("---"))
         {
             return Err(Error::Edit {
                 what: format!(
@@ -384,7 +414,7 @@ impl KernelOpts {
             .map(|(r, _)| r)
             .collect();
         let Some(first) = matching.first().cloned() else {
-            if !self.text.is_empty() && !self.text.ends_with(char::is_whitespace) {
+            if !self.text.is_empty() && !self.text.ends_with(is_space) {
                 self.text.push(' ');
             }
             self.text.push_str(&new_token);
@@ -392,7 +422,12 @@ impl KernelOpts {
         };
         // Later duplicates go first (from the end), with the whitespace before each.
         for r in matching.iter().skip(1).rev() {
-            let start = self.text[..r.start].trim_end().len();
+            let start = self
+                .text
+                .get(..r.start)
+                .unwrap_or_default()
+                .trim_end_matches(is_space)
+                .len();
             self.text.replace_range(start..r.end, "");
         }
         self.text.replace_range(first, &new_token);
@@ -402,7 +437,7 @@ impl KernelOpts {
     /// Tokens with their byte ranges.
     fn tokens(&self) -> impl Iterator<Item = (Range<usize>, &str)> {
         let text = self.text.as_str();
-        text.split(char::is_whitespace)
+        text.split(is_space)
             .filter(|t| !t.is_empty())
             .map(move |t| {
                 let start = t.as_ptr() as usize - text.as_ptr() as usize;
@@ -432,7 +467,7 @@ pub fn resolve_path(cfg_dir: &str, prefix: Option<&str>, path: &str) -> String {
 /// A module path must survive the loader's list syntax: no whitespace (it ends the path) and no
 /// `---` (it ends the item).
 pub(crate) fn check_module_path(path: &str) -> Result<(), Error> {
-    if path.is_empty() || path.contains(char::is_whitespace) || path.contains("---") {
+    if path.is_empty() || path.contains(is_space) || path.contains(['\0']) || path.contains("---") {
         return Err(Error::Edit {
             what: format!(
                 "module path {path:?} cannot go into a boot module list (empty, or contains whitespace or `---`)"
@@ -448,8 +483,8 @@ pub(crate) fn list_items(value: &str) -> Vec<Range<usize>> {
     let mut items = Vec::new();
     let mut offset = 0;
     for piece in value.split("---") {
-        let lead = piece.len() - piece.trim_start().len();
-        let trimmed = piece.trim();
+        let lead = piece.len() - piece.trim_start_matches(is_space).len();
+        let trimmed = piece.trim_matches(is_space);
         if !trimmed.is_empty() {
             let start = offset + lead;
             items.push(start..start + trimmed.len());
@@ -461,8 +496,8 @@ pub(crate) fn list_items(value: &str) -> Vec<Range<usize>> {
 
 /// One list item: the path ends at the first whitespace; the rest are its options.
 pub(crate) fn parse_item(item: &str) -> ModuleItem {
-    let item = item.trim();
-    match item.split_once(char::is_whitespace) {
+    let item = item.trim_matches(is_space);
+    match item.split_once(is_space) {
         Some((path, options)) => ModuleItem {
             path: path.to_string(),
             options: merge_spaces(options),
@@ -483,6 +518,7 @@ pub(crate) fn basename(path: &str) -> &str {
 /// (after `=` and any whitespace, up to trailing whitespace). `None` for comments, blank lines
 /// and lines without `=`.
 fn split_line(text: &str) -> Option<(String, Range<usize>)> {
+    let text = visible(text);
     let merged = merge_spaces(text);
     if merged.is_empty() || merged.starts_with('#') {
         return None;
@@ -490,8 +526,8 @@ fn split_line(text: &str) -> Option<(String, Range<usize>)> {
     let (key, _) = merged.split_once('=')?;
     let eq = text.find('=')?;
     let after = text.get(eq + 1..)?;
-    let start = eq + 1 + (after.len() - after.trim_start().len());
-    let end = text.trim_end().len().max(start);
+    let start = eq + 1 + (after.len() - after.trim_start_matches(is_space).len());
+    let end = text.trim_end_matches(is_space).len().max(start);
     Some((key.to_string(), start..end))
 }
 
@@ -539,9 +575,24 @@ fn is_number(value: &str) -> bool {
     !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// C's `isspace` in the C locale, which the loader uses: space, `\t`, `\n`, `\v`, `\f`, `\r`
+/// (Rust's `char::is_whitespace` also takes Unicode spaces, `split_ascii_whitespace` leaves out
+/// `\v`; either would read some files differently from the loader).
+fn is_space(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\n' | '\x0b' | '\x0c' | '\r')
+}
+
 /// Trim, and turn every whitespace run into one space (`str_merge_spaces`).
 fn merge_spaces(text: &str) -> String {
-    text.split_ascii_whitespace().collect::<Vec<_>>().join(" ")
+    text.split(is_space)
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// What the loader sees of a line: C strings end at the first NUL.
+fn visible(text: &str) -> &str {
+    text.split('\0').next().unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -685,11 +736,42 @@ mod tests {
     }
 
     #[test]
+    fn loads_resolve_against_prefix_or_the_cfg_folder() {
+        let c = cfg("kernel=b.b00\nmodules=/s.v00 --- k.b00 opt=1\n");
+        let loads = c.loads("/EFI/BOOT/BOOT.CFG");
+        let paths: Vec<&str> = loads.iter().map(|l| l.path.as_str()).collect();
+        assert_eq!(paths, ["/EFI/BOOT/b.b00", "/s.v00", "/EFI/BOOT/k.b00"]);
+        assert_eq!(loads[2].options, "opt=1");
+        let c = cfg("prefix=/esx\nkernel=b.b00\n");
+        assert_eq!(c.loads("/BOOT.CFG")[0].path, "/esx/b.b00");
+    }
+
+    #[test]
     fn paths_resolve_like_make_path() {
         assert_eq!(resolve_path("/EFI/BOOT", Some(""), "/b.b00"), "/b.b00");
         assert_eq!(resolve_path("/EFI/BOOT", None, "b.b00"), "/EFI/BOOT/b.b00");
         assert_eq!(resolve_path("/", Some("/esxi"), "b.b00"), "/esxi/b.b00");
         assert_eq!(resolve_path("/", Some(""), "b.b00"), "/b.b00");
+    }
+
+    #[test]
+    fn nul_ends_a_line_and_only_c_spaces_separate() {
+        // The loader reads C strings: nothing after a NUL exists for it.
+        let mut c = cfg("kernelopt=runweasel\0 hidden=1\nkernel=/b\n");
+        assert_eq!(c.get("kernelopt").as_deref(), Some("runweasel"));
+        c.set_kernel_option("ks", Some("cdrom:/KS.CFG")).unwrap();
+        assert_eq!(c.kernelopt().get("ks"), Some("cdrom:/KS.CFG"));
+        assert_eq!(
+            c.to_string(),
+            "kernelopt=runweasel ks=cdrom:/KS.CFG\0 hidden=1\nkernel=/b\n"
+        );
+        // \v separates (C isspace), a no-break space does not.
+        let c = cfg("kernelopt=a\x0bb c\u{a0}d\n");
+        assert_eq!(c.kernelopt().get("b"), Some(""));
+        assert_eq!(c.kernelopt().get("c\u{a0}d"), Some(""));
+        let mut c = cfg("kernelopt=a\rb\n");
+        c.set_kernel_option("ks", Some("x")).unwrap();
+        assert_eq!(c.get("kernelopt").as_deref(), Some("a b ks=x"));
     }
 
     #[test]

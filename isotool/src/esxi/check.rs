@@ -14,7 +14,7 @@ use md5::{Digest, Md5};
 use serde::Serialize;
 
 use super::Error;
-use super::bootcfg::{self, resolve_path};
+use super::bootcfg;
 use super::legacy;
 use super::media::{Layout, Media};
 use crate::iso9660::name;
@@ -174,7 +174,7 @@ fn modern<R: Read + Seek>(image: &mut Image<R>, media: &Media) -> Result<Vec<Che
             Check::new(
                 "BOOT.CFGs agree",
                 Outcome::Pass,
-                "kernel, kernelopt, modules and prefix are the same on both boot paths",
+                "both boot paths load the same kernel and modules with the same options",
             )
         } else {
             Check::new("BOOT.CFGs agree", Outcome::Fail, differences.join("; "))
@@ -185,17 +185,11 @@ fn modern<R: Read + Seek>(image: &mut Image<R>, media: &Media) -> Result<Vec<Che
         for problem in cfg.check() {
             checks.push(Check::new(format!("{path} syntax"), Outcome::Fail, problem));
         }
-        let dir = path
-            .rsplit_once('/')
-            .map_or("/", |(d, _)| if d.is_empty() { "/" } else { d });
-        let prefix = cfg.get("prefix");
-        let kernel = cfg.get("kernel").into_iter();
-        let modules = cfg.modules().into_iter().map(|m| m.path);
         let mut missing = 0;
         let mut count = 0;
-        for module in kernel.chain(modules) {
+        for load in cfg.loads(path) {
             count += 1;
-            let resolved = resolve_path(dir, prefix.as_deref(), &module);
+            let (module, resolved) = (load.listed, load.path);
             listed.push(bootcfg::basename(&resolved).to_ascii_lowercase());
             let problem = match image.lookup(&resolved, Names::Primary)? {
                 None => Some(format!(

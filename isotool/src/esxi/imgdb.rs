@@ -255,7 +255,7 @@ impl ImageDb {
         let indent = last_vib
             .map(|v| {
                 let before = text.get(..v.span.start).unwrap_or_default();
-                let ws = &before[before.trim_end().len()..];
+                let ws = before.get(before.trim_end().len()..).unwrap_or_default();
                 ws.to_string()
             })
             .unwrap_or_default();

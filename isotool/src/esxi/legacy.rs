@@ -7,7 +7,7 @@
 //! `imagedd.md5` to match.
 
 use std::fs::File;
-use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::io::{self, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use md5::{Digest, Md5};
@@ -35,7 +35,7 @@ pub fn prepare_imagedd(source: &Path, tmp_dir: &Path) -> Result<Imagedd, Error> 
     };
     let mut reader = BufReader::new(File::open(source).map_err(io_err)?);
     let mut head = [0u8; 10];
-    let got = read_up_to(&mut reader, &mut head).map_err(io_err)?;
+    let got = super::read_up_to(&mut reader, &mut head).map_err(io_err)?;
     let head = head.get(..got).unwrap_or_default();
     if is_bzip2(head) {
         let mut md5 = Md5::new();
@@ -153,20 +153,10 @@ impl<W: Write> Write for HashWriter<'_, W> {
     }
 }
 
-fn read_up_to<R: Read>(reader: &mut R, buf: &mut [u8]) -> io::Result<usize> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        match reader.read(buf.get_mut(filled..).unwrap_or_default())? {
-            0 => break,
-            n => filled += n,
-        }
-    }
-    Ok(filled)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Read;
 
     #[test]
     fn md5_file_keeps_everything_but_the_digest() {

@@ -54,7 +54,8 @@ impl fmt::Display for Layout {
 #[derive(Clone)]
 pub struct Media {
     pub layout: Layout,
-    pub version: Option<EsxiVersion>,
+    /// The release the media install, when they say.
+    pub version: Option<MediaVersion>,
     /// Where the version was read (`/BOOT.CFG build=`, `IMGDB.TGZ image profile`, `volume id`).
     pub version_from: String,
     /// `/BOOT.CFG` and `/EFI/BOOT/BOOT.CFG`, those present, in that order.
@@ -177,23 +178,52 @@ impl Media {
         })
     }
 
-    /// How the BOOT.CFGs of the two boot paths differ in what the loader uses (kernel, kernel
-    /// options, modules); empty when they agree or there is only one.
+    /// How the BOOT.CFGs of the two boot paths differ in what the loader does with them: the
+    /// kernel and modules each resolves (prefix and BOOT.CFG folder applied), module options,
+    /// and kernel options. Empty when they agree or there is only one.
     pub fn boot_cfg_differences(&self) -> Vec<String> {
         let mut out = Vec::new();
         let mut cfgs = self.boot_cfgs.iter();
         let (Some((pa, a)), Some((pb, b))) = (cfgs.next(), cfgs.next()) else {
             return out;
         };
-        for key in ["kernel", "kernelopt", "modules", "prefix"] {
-            let (va, vb) = (a.get(key), b.get(key));
-            if va != vb {
-                out.push(format!(
-                    "{key}= differs: {pa} has {:?}, {pb} has {:?}",
-                    va.unwrap_or_default(),
-                    vb.unwrap_or_default()
-                ));
-            }
+        // Names compare as the loader matches them: case-insensitively.
+        let loads = |path: &str, cfg: &BootCfg| -> Vec<String> {
+            cfg.loads(path)
+                .into_iter()
+                .map(|l| {
+                    let p = l.path.to_ascii_lowercase();
+                    if l.options.is_empty() {
+                        p
+                    } else {
+                        format!("{p} {}", l.options)
+                    }
+                })
+                .collect()
+        };
+        let (la, lb) = (loads(pa, a), loads(pb, b));
+        if la.first() != lb.first() {
+            out.push(format!(
+                "kernel differs: {pa} loads {:?}, {pb} loads {:?}",
+                la.first().cloned().unwrap_or_default(),
+                lb.first().cloned().unwrap_or_default()
+            ));
+        }
+        if la.get(1..) != lb.get(1..) {
+            out.push(format!(
+                "modules= differs: {pa} loads {}, {pb} loads {}",
+                la.get(1..).unwrap_or_default().join(" "),
+                lb.get(1..).unwrap_or_default().join(" ")
+            ));
+        }
+        let (ka, kb) = (
+            a.get("kernelopt").unwrap_or_default(),
+            b.get("kernelopt").unwrap_or_default(),
+        );
+        if ka != kb {
+            out.push(format!(
+                "kernelopt= differs: {pa} has {ka:?}, {pb} has {kb:?}"
+            ));
         }
         out
     }
@@ -203,7 +233,7 @@ impl Media {
 #[derive(Clone, Debug, Serialize)]
 pub struct MediaReport {
     pub layout: Layout,
-    pub version: Option<EsxiVersion>,
+    pub version: Option<MediaVersion>,
     pub version_from: String,
     pub boot_cfgs: Vec<BootCfgReport>,
     /// Differences between `/BOOT.CFG` and `/EFI/BOOT/BOOT.CFG` (empty: they agree).
@@ -281,9 +311,9 @@ fn find_version(
     boot_cfgs: &[(String, BootCfg)],
     imgdb: Option<&ImageDb>,
     volume_id: &str,
-) -> (Option<EsxiVersion>, String) {
+) -> (Option<MediaVersion>, String) {
     for (path, cfg) in boot_cfgs {
-        if let Some(v) = cfg.get("build").as_deref().and_then(EsxiVersion::parse) {
+        if let Some(v) = cfg.get("build").as_deref().and_then(MediaVersion::parse) {
             return (Some(v), format!("{path} build="));
         }
     }
@@ -292,14 +322,14 @@ fn find_version(
             .vibs()
             .ok()
             .and_then(|vibs| vibs.into_iter().find(|v| v.name == "esx-base"));
-        if let Some(v) = base.and_then(|b| EsxiVersion::parse(&b.version)) {
+        if let Some(v) = base.and_then(|b| MediaVersion::parse(&b.version)) {
             return (Some(v), "IMGDB.TGZ image profile (esx-base)".into());
         }
-        if let Some(v) = EsxiVersion::find_in(&db.profile_name()) {
+        if let Some(v) = MediaVersion::find_in(&db.profile_name()) {
             return (Some(v), "IMGDB.TGZ image profile name".into());
         }
     }
-    if let Some(v) = EsxiVersion::find_in(volume_id)
+    if let Some(v) = MediaVersion::find_in(volume_id)
         && (layout == Layout::Modern) == (v.major >= 5)
     {
         return (Some(v), "volume id".into());
@@ -307,10 +337,16 @@ fn find_version(
     (None, "unknown".into())
 }
 
-/// An ESXi release: `8.0.3` and, when known, the full build string (`8.0.3-0.35.24280767`) and
-/// build number (`24280767`).
+/// The ESXi release and build an installer image says it installs, as read from the media:
+/// `build=` of a BOOT.CFG, else the image profile's `esx-base` VIB or name, else the volume id
+/// ([`Media::version_from`] says which). `8.0.3`, and when the media record them the full build
+/// string (`8.0.3-0.35.24280767`) and build number (`24280767`).
+///
+/// VIBs are checked against it ([`Vib::check_target`](super::vib::Vib::check_target)). It is not
+/// the kickstart crate's version, which names the installer generation a kickstart is written
+/// for; a remaster lints an embedded kickstart for this version's major release.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct EsxiVersion {
+pub struct MediaVersion {
     pub major: u32,
     pub minor: u32,
     pub patch: u32,
@@ -319,10 +355,21 @@ pub struct EsxiVersion {
     pub build_number: Option<u64>,
 }
 
-impl EsxiVersion {
+impl MediaVersion {
+    /// A release with no build recorded (`8.0.0`): the target when no image says more.
+    pub fn release(major: u32, minor: u32, patch: u32) -> MediaVersion {
+        MediaVersion {
+            major,
+            minor,
+            patch,
+            build: format!("{major}.{minor}.{patch}"),
+            build_number: None,
+        }
+    }
+
     /// Reads `8.0.3-0.35.24280767`, `7.0.0-1.0.15843807`, `6.7.0`, `4.1.0-260247` and the like:
     /// `MAJOR.MINOR[.PATCH]`, optionally `-` and a release whose last dotted number is the build.
-    pub fn parse(text: &str) -> Option<EsxiVersion> {
+    pub fn parse(text: &str) -> Option<MediaVersion> {
         let text = text.trim();
         let (release, rest) = match text.split_once('-') {
             Some((r, rest)) => (r, Some(rest)),
@@ -341,7 +388,7 @@ impl EsxiVersion {
         let build_number = rest
             .and_then(|r| r.rsplit(['.', '-']).next())
             .and_then(|b| b.parse().ok());
-        Some(EsxiVersion {
+        Some(MediaVersion {
             major,
             minor,
             patch,
@@ -352,7 +399,7 @@ impl EsxiVersion {
 
     /// Finds a version inside a longer text such as a volume id (`ESXi-4.1.0-260247-custom`,
     /// `ESXI-7.0U3G-NUC`): the first `N.N[.N]` run, with the build number that follows it.
-    pub fn find_in(text: &str) -> Option<EsxiVersion> {
+    pub fn find_in(text: &str) -> Option<MediaVersion> {
         let bytes = text.as_bytes();
         (0..bytes.len()).find_map(|i| {
             let starts = bytes.get(i).is_some_and(u8::is_ascii_digit)
@@ -365,13 +412,13 @@ impl EsxiVersion {
                 .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-'))
                 .unwrap_or(tail.len());
             let candidate = tail.get(..end)?.trim_end_matches(['-', '.']);
-            EsxiVersion::parse(candidate)
-                .or_else(|| EsxiVersion::parse(candidate.split('-').next()?))
+            MediaVersion::parse(candidate)
+                .or_else(|| MediaVersion::parse(candidate.split('-').next()?))
         })
     }
 }
 
-impl fmt::Display for EsxiVersion {
+impl fmt::Display for MediaVersion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "ESXi {}.{}.{}", self.major, self.minor, self.patch)?;
         if let Some(b) = self.build_number {
@@ -387,27 +434,27 @@ mod tests {
 
     #[test]
     fn parses_the_forms_media_use() {
-        let v = EsxiVersion::parse("8.0.3-0.35.24280767").unwrap();
+        let v = MediaVersion::parse("8.0.3-0.35.24280767").unwrap();
         assert_eq!(
             (v.major, v.minor, v.patch, v.build_number),
             (8, 0, 3, Some(24280767))
         );
         assert_eq!(v.to_string(), "ESXi 8.0.3 build 24280767");
-        let v = EsxiVersion::parse("7.0.0-1.0.15843807").unwrap();
+        let v = MediaVersion::parse("7.0.0-1.0.15843807").unwrap();
         assert_eq!(v.build_number, Some(15843807));
-        assert_eq!(EsxiVersion::parse("6.7").unwrap().patch, 0);
-        assert!(EsxiVersion::parse("abc").is_none());
-        assert!(EsxiVersion::parse("1.2.3").is_none());
-        assert!(EsxiVersion::parse("").is_none());
+        assert_eq!(MediaVersion::parse("6.7").unwrap().patch, 0);
+        assert!(MediaVersion::parse("abc").is_none());
+        assert!(MediaVersion::parse("1.2.3").is_none());
+        assert!(MediaVersion::parse("").is_none());
     }
 
     #[test]
     fn finds_versions_in_volume_ids() {
-        let v = EsxiVersion::find_in("ESXi-4.1.0-260247-custom").unwrap();
+        let v = MediaVersion::find_in("ESXi-4.1.0-260247-custom").unwrap();
         assert_eq!((v.major, v.minor, v.build_number), (4, 1, Some(260247)));
-        let v = EsxiVersion::find_in("ESXI-7.0U3G-NUC12").unwrap();
+        let v = MediaVersion::find_in("ESXI-7.0U3G-NUC12").unwrap();
         assert_eq!((v.major, v.minor), (7, 0));
-        assert!(EsxiVersion::find_in("ESXIMAGE").is_none());
-        assert!(EsxiVersion::find_in("CDROM 2024").is_none());
+        assert!(MediaVersion::find_in("ESXIMAGE").is_none());
+        assert!(MediaVersion::find_in("CDROM 2024").is_none());
     }
 }

@@ -25,7 +25,22 @@ pub mod sidecar;
 pub mod vib;
 mod xml;
 
+use std::io::Read;
+
 use thiserror::Error;
+
+/// Fills `buf` as far as `reader` goes (unlike `read_exact`, a short file is not an error):
+/// for sniffing magic numbers.
+pub(crate) fn read_up_to<R: Read>(reader: &mut R, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match reader.read(buf.get_mut(filled..).unwrap_or_default())? {
+            0 => break,
+            n => filled += n,
+        }
+    }
+    Ok(filled)
+}
 
 /// What went wrong reading or editing ESXi media, naming the file and what to do.
 #[derive(Debug, Error)]

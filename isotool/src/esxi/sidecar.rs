@@ -5,6 +5,12 @@
 //! The digests are computed while the image is written: [`HashingWriter`] passes the bytes on and
 //! hands them, in chunks of up to 1 MiB, to two threads (SHA-256, MD5), so hashing overlaps the
 //! copy instead of re-reading the image afterwards. Memory stays bounded by the channel depth.
+//!
+//! This gives up the kernel copy (`copy_file_range`) the writer can use for a bare output file,
+//! and that is measured to be the better trade: MD5 (one core, about 600 MB/s) bounds the run
+//! either way, and hashing while writing overlaps it with the copy, where copying first and then
+//! hashing the finished file adds the copy's time and reads the image twice more from the page
+//! cache (400 MB image: 1.5 s against 1.6 s median, 0.8 s against 1.35 s best, on 2 cores).
 
 use std::collections::VecDeque;
 use std::fs::File;

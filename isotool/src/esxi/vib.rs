@@ -17,7 +17,7 @@ use serde::Serialize;
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
-use super::media::EsxiVersion;
+use super::media::MediaVersion;
 use super::xml::Element;
 use super::{Error, ar};
 
@@ -351,7 +351,7 @@ impl<R: Read + Seek> Vib<R> {
     /// Refuses a VIB that ESXi `target` will not load from installer media: a 4.x VIB, a payload
     /// type that is not a boot module, and on ESXi 8 a payload without a `sha-256` `gunzip`
     /// checksum.
-    pub fn check_target(&self, target: &EsxiVersion) -> Result<(), Error> {
+    pub fn check_target(&self, target: &MediaVersion) -> Result<(), Error> {
         let d = &self.descriptor;
         let incompatible = |why: String| Error::Incompatible {
             file: self.file.clone(),
@@ -599,7 +599,7 @@ pub(crate) mod tests {
                     .iter()
                     .all(|(_, o)| *o == Outcome::Verified)
             );
-            vib.check_target(&EsxiVersion::parse("8.0.3-0.35.24280767").unwrap())
+            vib.check_target(&MediaVersion::parse("8.0.3-0.35.24280767").unwrap())
                 .unwrap();
         }
     }
@@ -649,10 +649,10 @@ pub(crate) mod tests {
         let bytes = archive(&[("descriptor.xml", d.as_bytes()), ("old", &gz)], false);
         let mut vib = Vib::from_reader("old.vib", Cursor::new(bytes)).unwrap();
         vib.verify_strict().unwrap();
-        vib.check_target(&EsxiVersion::parse("7.0.3-0.55.20328353").unwrap())
+        vib.check_target(&MediaVersion::parse("7.0.3-0.55.20328353").unwrap())
             .unwrap();
         let err = vib
-            .check_target(&EsxiVersion::parse("8.0.0-1.0.20513097").unwrap())
+            .check_target(&MediaVersion::parse("8.0.0-1.0.20513097").unwrap())
             .unwrap_err()
             .to_string();
         assert!(

@@ -194,7 +194,7 @@ pub struct PlacedFile {
 pub struct Layout {
     /// Size of the image in 2048-byte blocks.
     pub blocks: u64,
-    /// Every file (boot catalog included), in block order.
+    /// Every file that has data (the boot catalog included), in block order.
     pub files: Vec<PlacedFile>,
     pub boot_catalog_lba: Option<u32>,
     /// What was rewritten in a relocated system area.

@@ -19,7 +19,7 @@ pub const DEFAULT_VSWITCH: &str = "vSwitch0";
 /// Secure Boot check and for the kickstart's header.
 pub fn firstboot_work(host: &Host) -> Vec<String> {
     let mut work = Vec::new();
-    let network_line_dns = matches!(host.network.addressing, Addressing::Static { .. });
+    let network_line_dns = on_network_line(host);
     let extra_dns = if network_line_dns {
         host.dns.servers.iter().skip(2).count()
     } else {
@@ -72,9 +72,32 @@ pub fn firstboot_work(host: &Host) -> Vec<String> {
     work
 }
 
-/// Whether the kickstart gets a `%firstboot` section.
+/// Whether name servers go on the `network` line: with static addressing, and not for an
+/// upgrade (which writes no `network` line).
+pub fn on_network_line(host: &Host) -> bool {
+    matches!(host.network.addressing, Addressing::Static { .. })
+        && host.install.mode != InstallMode::Upgrade
+}
+
+/// Whether the kickstart gets a `%firstboot` section: [`firstboot_work`] is not empty, asked
+/// without building its sentences (this runs for every host rendered).
 pub fn writes_firstboot(host: &Host) -> bool {
-    host.post_install == PostInstall::Firstboot && !firstboot_work(host).is_empty()
+    let static_ip = matches!(host.network.addressing, Addressing::Static { .. });
+    let work = host.dns.servers.len() > if on_network_line(host) { 2 } else { 0 }
+        || !host.dns.search.is_empty()
+        || !static_ip
+        || !host.ntp.is_empty()
+        || !host.vswitches.is_empty()
+        || !host.portgroups.is_empty()
+        || !host.vmkernel.is_empty()
+        || host.iscsi.is_some()
+        || host.syslog.is_some()
+        || host.datastore.is_some()
+        || host.ssh
+        || host.shell
+        || !host.drivers.is_empty()
+        || host.scripts.firstboot.is_some();
+    host.post_install == PostInstall::Firstboot && work
 }
 
 /// The uplinks of `vswitch` on `host`; for an undeclared `vSwitch0`, the management NIC.
@@ -103,13 +126,7 @@ pub fn effective_failover<'h>(
         let all = uplinks_of(host, pg.vswitch.as_str()).unwrap_or_default();
         return (all, Vec::new());
     };
-    let standby: Vec<&Vmnic> = vs.teaming.standby.iter().collect();
-    let active = if vs.teaming.active.is_empty() {
-        vs.uplinks.iter().filter(|u| !standby.contains(u)).collect()
-    } else {
-        vs.teaming.active.iter().collect()
-    };
-    (active, standby)
+    (vs.active_uplinks(), vs.teaming.standby.iter().collect())
 }
 
 fn names(list: &[&Vmnic]) -> String {
@@ -169,7 +186,7 @@ fn version(h: &Host, path: &str, p: &mut Problems) {
             );
         }
     }
-    if h.install.target == InstallTarget::Usb && v.major == 4 {
+    if h.install.target == InstallTarget::Usb && v.major() == 4 {
         p.warning(
             format!("{install}.target"),
             "a scripted install to USB or SD is not supported on ESXi 4.x",
@@ -181,7 +198,7 @@ fn version(h: &Host, path: &str, p: &mut Problems) {
             format!("ESXi {v} has no UEFI Secure Boot (6.5 and later)"),
         );
     }
-    if v.major == 4 {
+    if v.major() == 4 {
         if h.network.hostname.as_str().len() > 29 {
             p.warning(
                 format!("{path}.network.hostname"),
@@ -282,10 +299,7 @@ fn clear_password(h: &Host, path: &str, p: &mut Problems) {
     else {
         return;
     };
-    let Ok(version) = h.esxi.to_string().parse::<crate::lint::EsxiVersion>() else {
-        return;
-    };
-    if let Err(why) = crate::lint::values::clear_password(secret.expose(), version) {
+    if let Err(why) = crate::lint::values::clear_password(secret.expose(), h.esxi) {
         p.error(
             format!("{path}.rootpw"),
             format!("the installer refuses this clear password: {why}"),
@@ -528,7 +542,7 @@ fn iscsi(h: &Host, path: &str, p: &mut Problems) {
 pub(crate) fn across(hosts: &[&Host], p: &mut Problems) {
     let hosts_path = "hosts";
     let mut fqdns: HashMap<String, &str> = HashMap::new();
-    let mut ips: HashMap<Ipv4Addr, String> = HashMap::new();
+    let mut ips: HashMap<Ipv4Addr, (&str, Option<&str>)> = HashMap::new();
     let mut macs: HashMap<String, &str> = HashMap::new();
     let mut datastores: HashMap<&str, &str> = HashMap::new();
     for h in hosts {
@@ -548,33 +562,31 @@ pub(crate) fn across(hosts: &[&Host], p: &mut Problems) {
                 );
             }
         }
-        let mut addresses: Vec<(Ipv4Addr, String, String)> = Vec::new();
-        let np = format!("{hp}.network");
+        // Each address with where it is, as text only when it is reported.
+        let mut addresses: Vec<(Ipv4Addr, Option<&str>)> = Vec::new();
         if let Some(ip) = h.network.ip() {
-            addresses.push((
-                ip,
-                format!("hosts.{}.network.ip", h.name),
-                format!("{np}.ip"),
-            ));
+            addresses.push((ip, None));
         }
-        let vp = format!("{hp}.vmkernel");
         for k in &h.vmkernel {
             if let Some(c) = k.address {
-                addresses.push((
-                    c.ip,
-                    format!("hosts.{}.vmkernel[{}].ip", h.name, k.name),
-                    format!("{vp}[{}].ip", k.name.as_str()),
-                ));
+                addresses.push((c.ip, Some(k.name.as_str())));
             }
         }
-        for (ip, label, at) in addresses {
+        let place = |host: &str, vmk: Option<&str>| match vmk {
+            None => format!("hosts.{host}.network.ip"),
+            Some(k) => format!("hosts.{host}.vmkernel[{k}].ip"),
+        };
+        for (ip, vmk) in addresses {
             match ips.get(&ip) {
-                Some(other) if !other.starts_with(&format!("hosts.{}.", h.name)) => {
-                    p.error(&at, format!("{ip} is also used by {other}"));
+                Some((other, other_vmk)) if *other != h.name => {
+                    p.error(
+                        place(&h.name, vmk),
+                        format!("{ip} is also used by {}", place(other, *other_vmk)),
+                    );
                 }
                 Some(_) => {}
                 None => {
-                    ips.insert(ip, label);
+                    ips.insert(ip, (&h.name, vmk));
                 }
             }
         }

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::net::{Hostname, Ipv4Cidr, Label, Mtu, NicRef, Vlan, VmkName, Vmnic};
 use super::rootpw::RootPassword;
-use super::version::EsxiVersion;
+use crate::version::EsxiVersion;
 
 /// One ESXi host, fully resolved.
 #[derive(Debug, Clone, Serialize)]
@@ -211,6 +211,21 @@ pub struct Teaming {
     /// Active uplinks in order; empty means every uplink of the vSwitch not in `standby`.
     pub active: Vec<Vmnic>,
     pub standby: Vec<Vmnic>,
+}
+
+impl VSwitch {
+    /// The active uplinks in effect: `teaming.active`, or when that is empty every uplink that
+    /// is not in `teaming.standby`, in `uplinks` order.
+    pub fn active_uplinks(&self) -> Vec<&Vmnic> {
+        if self.teaming.active.is_empty() {
+            self.uplinks
+                .iter()
+                .filter(|u| !self.teaming.standby.contains(u))
+                .collect()
+        } else {
+            self.teaming.active.iter().collect()
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -3,9 +3,13 @@
 //!
 //! An inventory has `defaults`, `groups` (each with its member `hosts` and its own values) and
 //! `hosts`. A host's specification is the merge of defaults < its groups, in file order < its
-//! own values (see [`merge`](self) rules: mappings merge key by key, lists replace, `null`
-//! removes, and `vswitches`/`portgroups`/`vmkernel` merge item by item on `name`). String
-//! values may be minijinja templates rendered per host (`"{{ hostname }}-datastore01"`).
+//! own values: mappings merge key by key, lists replace, `null` removes an inherited value,
+//! and `vswitches`/`portgroups`/`vmkernel` merge item by item on `name`. String values may be
+//! minijinja templates rendered per host (`"{{ hostname }}-datastore01"`). The result, one
+//! [`Host`] per host, is checked as a whole (uplinks, port binding, what the ESXi version
+//! lacks) and across the inventory (duplicate names and addresses); [`Inventory::check`]
+//! reports every [`Problem`] with its path and line, [`Inventory::load`] refuses an inventory
+//! with errors.
 //!
 //! ```
 //! use esxforge_kickstart::inventory::Inventory;
@@ -41,23 +45,24 @@ mod suggest;
 mod template;
 #[cfg(test)]
 mod tests;
-mod version;
 
+use std::collections::HashSet;
 use std::io::Read;
 use std::path::{Path as FsPath, PathBuf};
 
 use serde_yaml::{Mapping, Value};
 
 pub use check::{
-    DEFAULT_VSWITCH, MANAGEMENT_PORTGROUP, effective_failover, firstboot_work, writes_firstboot,
+    DEFAULT_VSWITCH, MANAGEMENT_PORTGROUP, effective_failover, firstboot_work, on_network_line,
+    writes_firstboot,
 };
 pub use host::*;
 pub use net::{Hostname, Ipv4Cidr, Label, MacAddr, Mtu, NicRef, Prefix, Vlan, VmkName, Vmnic};
 pub use problem::{Problem, Severity};
 pub use rootpw::{CryptHash, RootPassword, Secret, SecretSource, salt_for, sha512_crypt};
-pub use version::{Dialect, EsxiVersion, VersionError};
 
 use crate::cluster::Cluster;
+use crate::version::EsxiVersion;
 use decode::{Decoder, Layer, NAMED_LISTS};
 use lines::LineIndex;
 use problem::{Path, Problems};
@@ -198,13 +203,7 @@ impl Inventory {
             message: e.to_string(),
         })?;
         let base = path.parent().unwrap_or(FsPath::new("."));
-        let mut loader = Loader {
-            problems: Problems::default(),
-            templates: ValueTemplates::new(),
-            secrets: Secrets::new(base),
-            options: options.clone(),
-        };
-        let (inventory, mut problems) = loader.load(&doc, path);
+        let (inventory, mut problems) = load(&doc, path, base, options);
         if !problems.is_empty() {
             let index = LineIndex::new(text);
             for p in &mut problems {
@@ -251,14 +250,26 @@ fn strip_location(msg: &str) -> String {
     }
 }
 
-struct Loader {
+/// What one thread needs to check layers and resolve hosts: its own problem list, template
+/// cache and secret cache, so that hosts resolve in parallel without locks.
+struct Worker {
     problems: Problems,
     templates: ValueTemplates,
     secrets: Secrets,
-    options: Options,
 }
 
-impl Loader {
+/// Below this many hosts, resolving them on other threads costs more than it saves.
+const PARALLEL_FROM: usize = 64;
+
+impl Worker {
+    fn new(base: &FsPath) -> Worker {
+        Worker {
+            problems: Problems::default(),
+            templates: ValueTemplates::new(),
+            secrets: Secrets::new(base),
+        }
+    }
+
     fn decoder(&mut self, layer: Layer) -> Decoder<'_> {
         Decoder {
             problems: &mut self.problems,
@@ -275,7 +286,122 @@ impl Loader {
         self.problems.errors() == before
     }
 
-    fn load(&mut self, doc: &Value, path: &FsPath) -> (Inventory, Vec<Problem>) {
+    /// Resolve one host from its layers: merge, render its templates, decode, check. `None`
+    /// when a layer it depends on is wrong (those problems are reported where they are) or
+    /// when it does not decode; `Some((host, consistent))` otherwise.
+    fn resolve(&mut self, shared: &Shared<'_>, name: &str, value: &Value) -> Option<(Host, bool)> {
+        let root = Path::ROOT;
+        let hosts_path = root.key("hosts");
+        let hp = hosts_path.key(name);
+        if let Err(e) = Hostname::new(name) {
+            self.problems.error(
+                hp,
+                format!("is not a valid host name (it names the kickstart file): it {e}"),
+            );
+            return None;
+        }
+        let empty = Value::Mapping(Mapping::new());
+        let value = if value.is_null() { &empty } else { value };
+        let own_ok = self.layer(value, &hp, Layer::Host, name);
+        let mine: Vec<&(&Mapping, HashSet<&str>, bool)> = shared
+            .groups
+            .iter()
+            .filter(|(_, m, _)| m.contains(name))
+            .collect();
+        if !own_ok || !shared.defaults_ok || mine.iter().any(|(_, _, ok)| !ok) {
+            return None;
+        }
+        let mut merged = shared.defaults.clone();
+        for (layer, _, _) in &mine {
+            merge::layer(&mut merged, layer, &["hosts"]);
+        }
+        if let Some(own) = value.as_mapping() {
+            merge::layer(&mut merged, own, &[]);
+        }
+        if let Some(v) = shared.options.esxi {
+            merged.insert(Value::from("esxi"), Value::from(v.to_string()));
+        }
+        let mut merged = Value::Mapping(merged);
+        if has_template(&merged) && !self.render_templates(&mut merged, &hp, name) {
+            return None;
+        }
+        let mut d = self.decoder(Layer::Merged);
+        let host = decode::host(&mut d, &merged, &hp, name)?;
+        let before = self.problems.errors();
+        check::host(&host, &hp.to_string(), &mut self.problems);
+        let consistent = self.problems.errors() == before;
+        Some((host, consistent))
+    }
+}
+
+/// What every host's resolution reads: the checked defaults and groups.
+struct Shared<'a> {
+    defaults: &'a Mapping,
+    defaults_ok: bool,
+    /// Each group's values, members, and whether it is free of errors.
+    groups: Vec<(&'a Mapping, HashSet<&'a str>, bool)>,
+    options: &'a Options,
+}
+
+/// The outcome of one host: its problems, and the host if it resolved.
+type Resolved = (Vec<Problem>, Option<(Host, bool)>);
+
+/// Resolve `hosts` on as many threads as there are cores (one for small inventories), each
+/// with its own [`Worker`]; the outcomes come back in `hosts` order.
+fn resolve_all(shared: &Shared<'_>, hosts: &[(&str, &Value)], base: &FsPath) -> Vec<Resolved> {
+    let threads = if hosts.len() < PARALLEL_FROM {
+        1
+    } else {
+        std::thread::available_parallelism()
+            .map_or(1, usize::from)
+            .clamp(1, 16)
+    };
+    let one = |w: &mut Worker, (name, value): &(&str, &Value)| -> Resolved {
+        let host = w.resolve(shared, name, value);
+        (std::mem::take(&mut w.problems.list), host)
+    };
+    if threads == 1 {
+        let mut w = Worker::new(base);
+        return hosts.iter().map(|h| one(&mut w, h)).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut done: Vec<(usize, Resolved)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut w = Worker::new(base);
+                    let mut out = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(h) = hosts.get(i) else { break };
+                        out.push((i, one(&mut w, h)));
+                    }
+                    out
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|t| t.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
+    done.sort_unstable_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, r)| r).collect()
+}
+
+/// Check and resolve a whole inventory document.
+fn load(doc: &Value, path: &FsPath, base: &FsPath, options: &Options) -> (Inventory, Vec<Problem>) {
+    Worker::new(base).load(doc, path, base, options)
+}
+
+impl Worker {
+    fn load(
+        &mut self,
+        doc: &Value,
+        path: &FsPath,
+        base: &FsPath,
+        options: &Options,
+    ) -> (Inventory, Vec<Problem>) {
         let mut inventory = Inventory {
             path: path.to_path_buf(),
             salt_seed: String::new(),
@@ -315,6 +441,13 @@ impl Loader {
 
         let hosts_path = root.key("hosts");
         let hosts: Vec<(&str, &Value)> = match hosts {
+            Some(Value::Mapping(m)) if m.is_empty() => {
+                self.problems.warning(
+                    hosts_path,
+                    "is empty: there is nothing to render or configure",
+                );
+                Vec::new()
+            }
             Some(Value::Mapping(m)) => m
                 .iter()
                 .filter_map(|(k, v)| match k.as_str() {
@@ -342,11 +475,12 @@ impl Loader {
                 Vec::new()
             }
         };
-        let host_names: Vec<&str> = hosts.iter().map(|(k, _)| *k).collect();
+        // Sets, not lists: an inventory of 10,000 hosts in one group must not cost 10^8 compares.
+        let host_names: HashSet<&str> = hosts.iter().map(|(k, _)| *k).collect();
 
         // Groups: check each, and note which hosts each contains.
         let groups_path = root.key("groups");
-        let mut group_layers: Vec<(&Mapping, Vec<&str>, bool)> = Vec::new();
+        let mut group_layers: Vec<(&Mapping, HashSet<&str>, bool)> = Vec::new();
         match groups {
             None => {}
             Some(Value::Mapping(m)) => {
@@ -371,49 +505,16 @@ impl Loader {
             ),
         }
 
-        let mut decoded: Vec<(Host, bool)> = Vec::new();
-        for (name, value) in hosts {
-            let hp = hosts_path.key(name);
-            if let Err(e) = Hostname::new(name) {
-                self.problems.error(
-                    hp,
-                    format!("is not a valid host name (it names the kickstart file): it {e}"),
-                );
-                continue;
-            }
-            let value = if value.is_null() {
-                &Value::Mapping(Mapping::new())
-            } else {
-                value
-            };
-            let own_ok = self.layer(value, &hp, Layer::Host, name);
-            let mine: Vec<&(&Mapping, Vec<&str>, bool)> = group_layers
-                .iter()
-                .filter(|(_, m, _)| m.contains(&name))
-                .collect();
-            if !own_ok || !defaults_ok || mine.iter().any(|(_, _, ok)| !ok) {
-                continue;
-            }
-            let mut merged = defaults.clone();
-            for (layer, _, _) in &mine {
-                merge::layer(&mut merged, layer, &["hosts"]);
-            }
-            if let Some(own) = value.as_mapping() {
-                merge::layer(&mut merged, own, &[]);
-            }
-            if let Some(v) = self.options.esxi {
-                merged.insert(Value::from("esxi"), Value::from(v.to_string()));
-            }
-            let mut merged = Value::Mapping(merged);
-            if has_template(&merged) && !self.render_templates(&mut merged, &hp, name) {
-                continue;
-            }
-            let mut d = self.decoder(Layer::Merged);
-            if let Some(host) = decode::host(&mut d, &merged, &hp, name) {
-                let before = self.problems.errors();
-                check::host(&host, &hp.to_string(), &mut self.problems);
-                decoded.push((host, self.problems.errors() == before));
-            }
+        let shared = Shared {
+            defaults,
+            defaults_ok,
+            groups: group_layers,
+            options,
+        };
+        let mut decoded: Vec<(Host, bool)> = Vec::with_capacity(hosts.len());
+        for (problems, host) in resolve_all(&shared, &hosts, base) {
+            self.problems.list.extend(problems);
+            decoded.extend(host);
         }
         // Duplicates are looked for among every host that decoded, consistent or not.
         let all: Vec<&Host> = decoded.iter().map(|(h, _)| h).collect();
@@ -427,12 +528,17 @@ impl Loader {
     }
 
     /// The host names a group's `hosts:` list names, reporting unknown and repeated ones.
-    fn members<'v>(&mut self, group: &'v Value, path: &Path<'_>, known: &[&str]) -> Vec<&'v str> {
+    fn members<'v>(
+        &mut self,
+        group: &'v Value,
+        path: &Path<'_>,
+        known: &HashSet<&str>,
+    ) -> HashSet<&'v str> {
         let at = path.key("hosts");
         let Some(list) = group.get("hosts") else {
             self.problems
                 .error(at, "is missing: the group's member hosts");
-            return Vec::new();
+            return HashSet::new();
         };
         let Some(seq) = list.as_sequence() else {
             self.problems.error(
@@ -442,9 +548,9 @@ impl Loader {
                     decode::kind(list)
                 ),
             );
-            return Vec::new();
+            return HashSet::new();
         };
-        let mut out = Vec::new();
+        let mut out = HashSet::new();
         for (i, item) in seq.iter().enumerate() {
             let p = at.index(i);
             let Some(name) = item.as_str() else {
@@ -455,15 +561,15 @@ impl Loader {
                 continue;
             };
             if !known.contains(&name) {
-                let hint = did_you_mean(name, known)
+                let mut all: Vec<&str> = known.iter().copied().collect();
+                all.sort_unstable();
+                let hint = did_you_mean(name, &all)
                     .map(|n| format!(" (did you mean `{n}`?)"))
                     .unwrap_or_default();
                 self.problems
                     .error(p, format!("`{name}` is not a host of this inventory{hint}"));
-            } else if out.contains(&name) {
+            } else if !out.insert(name) {
                 self.problems.error(p, format!("`{name}` is listed twice"));
-            } else {
-                out.push(name);
             }
         }
         out

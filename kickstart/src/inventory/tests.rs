@@ -392,3 +392,95 @@ fn an_esxi_override_rechecks_every_host() {
     );
     assert!(r.errors().next().is_none(), "{:?}", r.problems);
 }
+
+mod robustness {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// One edit of a line-based document.
+    #[derive(Debug, Clone)]
+    enum Edit {
+        Drop(usize),
+        Duplicate(usize),
+        Replace(usize, usize, char),
+        Truncate(usize, usize),
+    }
+
+    fn edits() -> impl Strategy<Value = Vec<Edit>> {
+        let edit = prop_oneof![
+            any::<usize>().prop_map(Edit::Drop),
+            any::<usize>().prop_map(Edit::Duplicate),
+            (any::<usize>(), any::<usize>(), prop::char::range(' ', '~'))
+                .prop_map(|(l, c, ch)| Edit::Replace(l, c, ch)),
+            (any::<usize>(), any::<usize>()).prop_map(|(l, c)| Edit::Truncate(l, c)),
+        ];
+        prop::collection::vec(edit, 1..6)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+        /// A damaged inventory gives problems or a load error, never a panic, and a problem's
+        /// line (when it has one: a missing key has none) is a line of the file.
+        #[test]
+        fn damaged_inventories_never_panic(edits in edits()) {
+            let lab = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/lab.yaml")).unwrap();
+            let mut lines: Vec<String> = lab.lines().map(str::to_string).collect();
+            for e in edits {
+                let n = lines.len().max(1);
+                match e {
+                    Edit::Drop(l) => { if !lines.is_empty() { lines.remove(l % n); } }
+                    Edit::Duplicate(l) => { if let Some(x) = lines.get(l % n).cloned() { lines.insert(l % n, x); } }
+                    Edit::Replace(l, c, ch) => {
+                        if let Some(line) = lines.get_mut(l % n) {
+                            let mut chars: Vec<char> = line.chars().collect();
+                            if !chars.is_empty() { let at = c % chars.len(); chars[at] = ch; }
+                            *line = chars.into_iter().collect();
+                        }
+                    }
+                    Edit::Truncate(l, c) => {
+                        if let Some(line) = lines.get_mut(l % n) {
+                            let keep = c % (line.len() + 1);
+                            line.truncate(keep);
+                        }
+                    }
+                }
+            }
+            let text = lines.join("\n");
+            if let Ok(report) = Inventory::from_yaml(&text, Path::new("lab.yaml")) {
+                for p in &report.problems {
+                    prop_assert!(p.line.is_none_or(|l| l >= 1 && l <= lines.len()), "{p:?}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn keyboards_are_checked_against_the_installers_list() {
+    let host = "hosts:\n  esx01: {network: {ip: 10.0.10.11}}\n";
+    for known in ["US Default", "Swiss German", "custom.map"] {
+        let r = report(&format!("{BASE}  keyboard: {known}\n{host}"));
+        assert!(r.problems.is_empty(), "{known}: {:?}", r.problems);
+        assert_eq!(r.inventory.hosts[0].keyboard.as_deref(), Some(known));
+    }
+    assert_eq!(
+        problems(&format!("{BASE}  keyboard: us default\n{host}")),
+        [
+            "8: defaults.keyboard: \"us default\" is not a keyboard layout the installer knows (did you mean `US Default`?)"
+        ]
+    );
+    assert_eq!(
+        problems(&format!("{BASE}  keyboard: Germna\n{host}")),
+        [
+            "8: defaults.keyboard: \"Germna\" is not a keyboard layout the installer knows (did you mean `German`?)"
+        ]
+    );
+    let far = problems(&format!("{BASE}  keyboard: Klingon\n{host}"));
+    assert_eq!(far.len(), 1);
+    assert!(
+        far[0].starts_with("8: defaults.keyboard: \"Klingon\" is not a keyboard layout the installer knows (it would use its default): give one of Belgian, ")
+            && far[0].ends_with(", US Default, US Dvorak"),
+        "{far:?}"
+    );
+}

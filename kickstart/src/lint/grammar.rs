@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use super::values;
-use super::version::EsxiVersion;
+use crate::version::EsxiVersion;
 
 /// How the installer treats a command name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,16 +89,14 @@ pub struct Grammar {
 }
 
 impl Grammar {
-    /// The grammar of one ESXi generation (built on first use).
+    /// The grammar of `version`'s installer generation (built on first use, once for all the
+    /// releases of a generation: see [`EsxiVersion::generation`]).
     pub fn get(version: EsxiVersion) -> &'static Grammar {
         static GRAMMARS: [OnceLock<Grammar>; 5] = [const { OnceLock::new() }; 5];
-        let slot = match version {
-            EsxiVersion::V4 => &GRAMMARS[0],
-            EsxiVersion::V5 => &GRAMMARS[1],
-            EsxiVersion::V6 => &GRAMMARS[2],
-            EsxiVersion::V7 => &GRAMMARS[3],
-            EsxiVersion::V8 => &GRAMMARS[4],
-        };
+        let slot = usize::from(version.generation().saturating_sub(4));
+        let slot = GRAMMARS
+            .get(slot)
+            .unwrap_or_else(|| unreachable!("{version} is a known release"));
         slot.get_or_init(|| build(version))
     }
 
@@ -225,7 +223,7 @@ const MEDIA: [Hanging; 4] = [
 
 fn build(version: EsxiVersion) -> Grammar {
     use Detail::*;
-    let v4 = version == EsxiVersion::V4;
+    let v4 = !version.has_install_command();
     let mut c: HashMap<&'static str, CommandSpec> = HashMap::new();
 
     for name in [
@@ -380,14 +378,14 @@ fn build(version: EsxiVersion) -> Grammar {
             deprecated(flag("--server")),
             deprecated(flag("--dir")),
         ];
-        if version >= EsxiVersion::V6 {
+        if version.has_overwritevsan() {
             args.push(flag("--overwritevsan"));
         }
-        if version >= EsxiVersion::V7 {
+        if version.has_prereq_overrides() {
             args.push(flag("--ignoreprereqwarnings"));
             args.push(flag("--ignoreprereqerrors"));
         }
-        if version >= EsxiVersion::V8 {
+        if version.has_dpu_install() {
             args.push(any_value("--dpupcislots"));
             args.push(flag("--forceunsupportedinstall"));
         }
@@ -409,15 +407,14 @@ fn build(version: EsxiVersion) -> Grammar {
             deprecated(flag("--server")),
             deprecated(flag("--dir")),
         ];
-        if version >= EsxiVersion::V6 {
+        if version.has_overwritevsan() {
             args.push(flag("--overwritevsan"));
         }
-        if version >= EsxiVersion::V7 {
-            args.extend([
-                flag("--ignoreprereqwarnings"),
-                flag("--ignoreprereqerrors"),
-                flag("--forcemigrate"),
-            ]);
+        if version.has_prereq_overrides() {
+            args.extend([flag("--ignoreprereqwarnings"), flag("--ignoreprereqerrors")]);
+        }
+        if version.has_forcemigrate() {
+            args.push(flag("--forcemigrate"));
         }
         c.insert(
             "installorupgrade",
@@ -448,12 +445,11 @@ fn build(version: EsxiVersion) -> Grammar {
             any_value("--bootDiskMarker"),
             flag("--deletecosvmdk"),
         ];
-        if version >= EsxiVersion::V7 {
-            args.extend([
-                flag("--ignoreprereqwarnings"),
-                flag("--ignoreprereqerrors"),
-                flag("--forcemigrate"),
-            ]);
+        if version.has_prereq_overrides() {
+            args.extend([flag("--ignoreprereqwarnings"), flag("--ignoreprereqerrors")]);
+        }
+        if version.has_forcemigrate() {
+            args.push(flag("--forcemigrate"));
         }
         c.insert(
             "upgrade",
@@ -678,46 +674,17 @@ fn digits(s: &str) -> bool {
     !s.is_empty() && s.chars().all(|c| c.is_numeric())
 }
 
-/// The layouts `keyboard` accepts (VMware's list for 5.x–8.x); anything else is a warning.
-pub const KEYBOARDS: &[&str] = &[
-    "Belgian",
-    "Brazilian",
-    "Croatian",
-    "Czechoslovakian",
-    "Danish",
-    "Default",
-    "Estonian",
-    "Finnish",
-    "French",
-    "German",
-    "Greek",
-    "Icelandic",
-    "Italian",
-    "Japanese",
-    "Latin American",
-    "Norwegian",
-    "Polish",
-    "Portuguese",
-    "Russian",
-    "Slovenian",
-    "Spanish",
-    "Swedish",
-    "Swiss French",
-    "Swiss German",
-    "Turkish",
-    "Ukrainian",
-    "United Kingdom",
-    "US Default",
-    "US Dvorak",
-];
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn v(s: &str) -> EsxiVersion {
+        s.parse().unwrap()
+    }
+
     #[test]
     fn versions_differ_where_the_reference_says() {
-        let g4 = Grammar::get(EsxiVersion::V4);
+        let g4 = Grammar::get(v("4.1"));
         assert!(g4.command("upgrade").is_none());
         assert_eq!(
             g4.command("autopart").map(|c| c.detail),
@@ -728,7 +695,7 @@ mod tests {
                 .and_then(|c| c.arg("--unsupported"))
                 .is_some()
         );
-        let g6 = Grammar::get(EsxiVersion::V6);
+        let g6 = Grammar::get(v("6.7"));
         assert!(
             g6.command("install")
                 .and_then(|c| c.arg("--ignoreprereqerrors"))
@@ -739,7 +706,7 @@ mod tests {
                 .and_then(|c| c.arg("--overwritevsan"))
                 .is_some()
         );
-        let g7 = Grammar::get(EsxiVersion::V7);
+        let g7 = Grammar::get(v("7.0"));
         assert_eq!(
             g7.command("autopart").map(|c| c.detail),
             Some(Detail::Deprecated)
@@ -754,7 +721,7 @@ mod tests {
                 .and_then(|c| c.arg("--forcemigrate"))
                 .is_some()
         );
-        let g8 = Grammar::get(EsxiVersion::V8);
+        let g8 = Grammar::get(v("8.0"));
         assert!(
             g8.command("install")
                 .and_then(|c| c.arg("--dpupcislots"))

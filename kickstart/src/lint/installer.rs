@@ -9,11 +9,11 @@
 use std::collections::{HashMap, HashSet};
 
 use super::codes::Code;
-use super::grammar::{ArgSpec, CommandSpec, Detail, Grammar, Hanging, KEYBOARDS, ValueRule};
-use super::values;
-use super::version::EsxiVersion;
+use super::grammar::{ArgSpec, CommandSpec, Detail, Grammar, Hanging, ValueRule};
+use super::values::{self, KEYBOARDS};
 use super::{Out, hint_for_word};
 use crate::parse::{Command, Kickstart, LineErrorKind, TokenError};
+use crate::version::EsxiVersion;
 
 const MAX_COMMANDS: usize = 256;
 
@@ -70,7 +70,7 @@ impl<'g> Replay<'g> {
     /// other commands are read (pass 3 comes before pass 4).
     pub fn new(version: EsxiVersion, files: &[&Kickstart]) -> Replay<'g> {
         let grammar = Grammar::get(version);
-        let upgrade = version > EsxiVersion::V4
+        let upgrade = version.has_upgrade()
             && files
                 .iter()
                 .any(|ks| ks.commands.iter().any(|c| c.name == "upgrade"));
@@ -490,7 +490,7 @@ impl<'g> Replay<'g> {
                 );
             }
             "install"
-                if self.version > EsxiVersion::V4
+                if self.version.has_install_command()
                     && !any(branch, &["--drive", "--disk", "--firstdisk"]) =>
             {
                 out.add(
@@ -514,7 +514,7 @@ impl<'g> Replay<'g> {
             }
             "keyboard" => {
                 if let Some(layout) = value(branch, "keyboardtype") {
-                    if !KEYBOARDS.contains(&layout) && !layout.contains(".map") {
+                    if !values::keyboard(layout) {
                         let f = out.add(line, Code::KeyboardUnknown, format!("invalid keyboard type \"{layout}\" was specified; the default is used"));
                         f.hint = KEYBOARDS
                             .iter()
@@ -562,7 +562,7 @@ impl<'g> Replay<'g> {
                 .max();
             out.add(line, Code::InstallConflict, format!("more than one of 'install', 'upgrade', or 'installorupgrade' was specified ({}); there can be only one", installs.join(", ")));
         }
-        if self.version > EsxiVersion::V4 && !seen("install") {
+        if self.version.has_install_command() && !seen("install") {
             let mut needing: Vec<(usize, &str)> = self
                 .facts
                 .seen

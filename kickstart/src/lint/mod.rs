@@ -25,21 +25,20 @@ mod installer;
 mod strict;
 mod template;
 pub mod values;
-pub mod version;
 
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
 pub use codes::{Code, Severity};
-pub use version::{EsxiVersion, VersionError};
 
 use crate::parse::{Kickstart, SectionKind};
+use crate::version::EsxiVersion;
 
 /// What to lint against.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct LintOptions {
-    /// The installer generation (default: the newest).
+    /// The installer to read the file as (default: the newest, [`EsxiVersion::NEWEST`]).
     pub version: EsxiVersion,
     /// The host boots with UEFI Secure Boot: `%firstboot` is skipped, unsigned VIBs break boot.
     pub secure_boot: bool,
@@ -240,7 +239,7 @@ fn lint(name: String, bytes: Vec<u8>, dir: Option<PathBuf>, opts: &LintOptions) 
     replay.finish(complete, &mut out);
     if complete {
         let any = |names: &[&str]| replay.facts.seen.keys().any(|k| names.contains(k));
-        let installs = if opts.version == EsxiVersion::V4 {
+        let installs = if !opts.version.has_install_command() {
             any(&["install", "autopart"])
         } else {
             any(&["install", "upgrade", "installorupgrade"])
@@ -252,7 +251,7 @@ fn lint(name: String, bytes: Vec<u8>, dir: Option<PathBuf>, opts: &LintOptions) 
                 "no install command: nothing tells the installer which disk to use",
             )
             .hint = Some(
-                if opts.version == EsxiVersion::V4 {
+                if !opts.version.has_install_command() {
                     "add `autopart --firstdisk --overwritevmfs`"
                 } else {
                     "add `install --firstdisk --overwritevmfs`"

@@ -2,7 +2,6 @@
 //! install or a host silently. They are warnings or notes, never errors.
 
 use super::codes::{Code, Severity};
-use super::version::EsxiVersion;
 use super::{LintOptions, Out};
 use crate::parse::{Kickstart, Section, SectionKind, TERMINATORS, shlex};
 
@@ -119,7 +118,7 @@ pub fn check(text: &str, ks: &Kickstart, opts: &LintOptions, out: &mut Out) {
                 }
             }
             "install" | "installorupgrade"
-                if opts.version > EsxiVersion::V4 && c.has("--preservevmfs") =>
+                if opts.version.has_install_command() && c.has("--preservevmfs") =>
             {
                 for other in ["--overwritevmfs", "--novmfsondisk"] {
                     if c.has(other) {
@@ -128,7 +127,7 @@ pub fn check(text: &str, ks: &Kickstart, opts: &LintOptions, out: &mut Out) {
                     }
                 }
             }
-            "install" | "autopart" if opts.version == EsxiVersion::V4 => {
+            "install" | "autopart" if !opts.version.has_install_command() => {
                 let usb = ["--firstdisk", "--disk", "--drive"]
                     .iter()
                     .filter_map(|f| c.value(f))
@@ -254,7 +253,7 @@ fn section(s: &Section, lines: &[&str], opts: &LintOptions, out: &mut Out) {
                 .hint = Some("indent the line (a leading space keeps it in the script)".into());
         }
     }
-    if kind == SectionKind::Firstboot && opts.version >= EsxiVersion::V6 {
+    if kind == SectionKind::Firstboot && opts.version.has_secure_boot() {
         let f = out.add(
             Some(s.header.line),
             Code::FirstbootSecureBoot,

@@ -4,7 +4,7 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use super::version::EsxiVersion;
+use crate::version::EsxiVersion;
 
 /// Python's `int()` on a string: surrounding whitespace, a sign, digits with single `_` between.
 pub fn py_int(s: &str) -> Option<i64> {
@@ -249,7 +249,7 @@ pub fn clear_password(pw: &str, version: EsxiVersion) -> Result<(), String> {
     if !pw.chars().all(|c| c == ' ' || c.is_ascii_graphic()) {
         return Err("Password may only contain ASCII characters.".into());
     }
-    if version < EsxiVersion::V6 {
+    if !version.has_password_classes() {
         return Ok(());
     }
     let bytes = pw.as_bytes();
@@ -309,9 +309,53 @@ pub fn mountpoint(s: &str) -> bool {
     }
 }
 
+/// The layouts `keyboard` accepts (VMware's list for 5.x–8.x). The installer warns about any
+/// other and uses its default; the inventory check refuses it (see [`keyboard`]).
+pub const KEYBOARDS: [&str; 29] = [
+    "Belgian",
+    "Brazilian",
+    "Croatian",
+    "Czechoslovakian",
+    "Danish",
+    "Default",
+    "Estonian",
+    "Finnish",
+    "French",
+    "German",
+    "Greek",
+    "Icelandic",
+    "Italian",
+    "Japanese",
+    "Latin American",
+    "Norwegian",
+    "Polish",
+    "Portuguese",
+    "Russian",
+    "Slovenian",
+    "Spanish",
+    "Swedish",
+    "Swiss French",
+    "Swiss German",
+    "Turkish",
+    "Ukrainian",
+    "United Kingdom",
+    "US Default",
+    "US Dvorak",
+];
+
+/// Whether the installer knows the keyboard `layout`: one of [`KEYBOARDS`], or a keymap file
+/// (`….map`).
+pub fn keyboard(layout: &str) -> bool {
+    KEYBOARDS.contains(&layout) || layout.contains(".map")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn v(s: &str) -> EsxiVersion {
+        s.parse().unwrap()
+    }
 
     #[test]
     fn ip_checks() {
@@ -376,15 +420,15 @@ mod tests {
 
     #[test]
     fn passwords() {
-        assert!(clear_password("myp@ssw0rd", EsxiVersion::V8).is_ok());
-        assert!(clear_password("VMware1!", EsxiVersion::V8).is_ok());
-        assert!(clear_password("password", EsxiVersion::V8).is_err());
-        assert!(clear_password("password", EsxiVersion::V5).is_ok());
+        assert!(clear_password("myp@ssw0rd", EsxiVersion::NEWEST).is_ok());
+        assert!(clear_password("VMware1!", EsxiVersion::NEWEST).is_ok());
+        assert!(clear_password("password", EsxiVersion::NEWEST).is_err());
+        assert!(clear_password("password", v("5.5")).is_ok());
         // Capital first and digit last do not count: only lower case remains.
-        assert!(clear_password("Vmwareee1", EsxiVersion::V8).is_err());
-        assert!(clear_password("short1!", EsxiVersion::V8).is_ok());
-        assert!(clear_password("sh1!", EsxiVersion::V8).is_err());
-        assert!(clear_password("pässwört1!", EsxiVersion::V8).is_err());
+        assert!(clear_password("Vmwareee1", EsxiVersion::NEWEST).is_err());
+        assert!(clear_password("short1!", EsxiVersion::NEWEST).is_ok());
+        assert!(clear_password("sh1!", EsxiVersion::NEWEST).is_err());
+        assert!(clear_password("pässwört1!", EsxiVersion::NEWEST).is_err());
     }
 
     #[test]

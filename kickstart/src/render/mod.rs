@@ -6,7 +6,7 @@
 //! them once and renders any number of hosts, from any number of threads.
 //!
 //! Every kickstart is written in the dialect of its host's ESXi version (see
-//! [`Dialect`](crate::inventory::Dialect)), checked to be ASCII with LF line ends, and is the
+//! [`Dialect`](crate::version::Dialect)), checked to be ASCII with LF line ends, and is the
 //! same bytes on every run: nothing in it depends on time, order of hashing, or randomness
 //! (password salts are derived from the host name, see [`salt_for`](crate::inventory::salt_for)).
 //!
@@ -34,7 +34,7 @@ use minijinja::{Environment, UndefinedBehavior};
 use crate::inventory::Host;
 
 pub use quote::{ksq, shq};
-pub use write::{RenderProgress, file_name, write_all};
+pub use write::{RenderProgress, file_name, write_all, write_one};
 
 /// The template every kickstart starts from.
 pub const ENTRY: &str = "ks.cfg.j2";
@@ -184,6 +184,9 @@ fn environment() -> Environment<'static> {
     {
         env.set_syntax(syntax);
     }
+    // `esxcli network ip interface tag add --tagname=` by service key, shared by every render.
+    let tags = crate::inventory::VmkService::ALL.map(|s| (s.key(), s.tag()));
+    env.add_global("tags", minijinja::Value::from_pairs(tags));
     env.add_filter("ksq", |s: String| ksq(&s));
     env.add_filter("shq", |s: String| shq(&s));
     env

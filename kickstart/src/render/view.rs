@@ -3,23 +3,23 @@
 //! effective failover order, the name servers that fit on the `network` line, the version
 //! gates). Templates stay declarative; the rules live here and in the inventory checks.
 
-use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
 use serde::Serialize;
 
 use crate::inventory::{
-    Addressing, DEFAULT_VSWITCH, Host, InstallMode, MANAGEMENT_PORTGROUP, Mtu, NicRef, PostInstall,
-    RootPassword, VmkService, Vmnic, firstboot_work, writes_firstboot,
+    DEFAULT_VSWITCH, Host, InstallMode, MANAGEMENT_PORTGROUP, Mtu, NicRef, PostInstall,
+    RootPassword, Vmnic, firstboot_work, on_network_line, writes_firstboot,
 };
 
 use super::quote::ksq;
+use crate::version::{Dialect, EsxiVersion};
 
 #[derive(Serialize)]
 pub(crate) struct View<'h> {
     host: &'h Host,
-    esxi: String,
-    dialect: &'static str,
+    esxi: EsxiVersion,
+    dialect: Dialect,
     /// The arguments of `rootpw`, or `None` for an upgrade (where the installer ignores it).
     rootpw: Option<String>,
     /// The host's DNS domain, if its FQDN has one.
@@ -34,8 +34,6 @@ pub(crate) struct View<'h> {
     portgroups: Vec<PortGroupView<'h>>,
     syslog: Option<SyslogView>,
     features: Features,
-    /// `esxcli … tag add --tagname=` by service key.
-    tags: BTreeMap<&'static str, &'static str>,
 }
 
 #[derive(Serialize)]
@@ -97,18 +95,12 @@ struct Features {
 impl<'h> View<'h> {
     pub(crate) fn new(host: &'h Host, salt_seed: &str) -> View<'h> {
         let v = host.esxi;
-        let dialect = match v.dialect() {
-            crate::inventory::Dialect::V41 => "4.1",
-            crate::inventory::Dialect::V5 => "5",
-            crate::inventory::Dialect::V7 => "7",
-            crate::inventory::Dialect::V8 => "8",
-        };
         let upgrade = host.install.mode == InstallMode::Upgrade;
         let rootpw = match (&host.rootpw, upgrade) {
             (Some(pw), false) => Some(rootpw_args(pw, &host.name, salt_seed)),
             _ => None,
         };
-        let on_line = !upgrade && matches!(host.network.addressing, Addressing::Static { .. });
+        let on_line = on_network_line(host);
         let (line, extra) = if on_line {
             let cut = host.dns.servers.len().min(2);
             let (a, b) = host.dns.servers.split_at(cut);
@@ -129,8 +121,8 @@ impl<'h> View<'h> {
         };
         View {
             host,
-            esxi: v.to_string(),
-            dialect,
+            esxi: v,
+            dialect: v.dialect(),
             rootpw,
             domain: host.network.fqdn.as_str().split_once('.').map(|(_, d)| d),
             nameservers: Nameservers { line, extra },
@@ -145,7 +137,6 @@ impl<'h> View<'h> {
                 vmk_tags: v.has_vmk_tags(),
                 vsan_tag: v.has_vsan_tag(),
             },
-            tags: VmkService::ALL.iter().map(|s| (s.key(), s.tag())).collect(),
         }
     }
 }
@@ -170,12 +161,6 @@ fn vswitches(host: &Host) -> Vec<VSwitchView<'_>> {
         .iter()
         .map(|vs| {
             let existing = vs.name.as_str() == DEFAULT_VSWITCH;
-            let standby: Vec<&Vmnic> = vs.teaming.standby.iter().collect();
-            let active = if vs.teaming.active.is_empty() {
-                vs.uplinks.iter().filter(|u| !standby.contains(u)).collect()
-            } else {
-                vs.teaming.active.iter().collect()
-            };
             VSwitchView {
                 name: vs.name.as_str(),
                 create: !existing,
@@ -187,8 +172,8 @@ fn vswitches(host: &Host) -> Vec<VSwitchView<'_>> {
                 mtu: (vs.mtu != Mtu::DEFAULT).then_some(vs.mtu),
                 policy: vs.teaming.policy.esxcli(),
                 vim_policy: vs.teaming.policy.vim(),
-                active,
-                standby,
+                active: vs.active_uplinks(),
+                standby: vs.teaming.standby.iter().collect(),
             }
         })
         .collect()

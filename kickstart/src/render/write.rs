@@ -71,8 +71,8 @@ pub fn write_all(
     Ok(hosts.iter().map(|h| dir.join(file_name(&h.name))).collect())
 }
 
-/// Write one kickstart atomically. `tempfile` creates the file with mode 0600.
-fn write_one(dir: &Path, host: &str, text: &str) -> Result<(), RenderError> {
+/// Write one host's kickstart into `dir` atomically. `tempfile` creates the file with mode 0600.
+pub fn write_one(dir: &Path, host: &str, text: &str) -> Result<(), RenderError> {
     let path = dir.join(file_name(host));
     let err = |source| RenderError::Write {
         path: path.clone(),
