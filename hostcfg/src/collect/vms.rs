@@ -176,11 +176,18 @@ fn vm(row: &VmRow, details: &Answers, datastores: &[Datastore]) -> Vm {
         .into_iter()
         .flatten()
         .any(|v| matches!(v, Vmodl::Object { .. }));
+    // The config and summary say name and path exactly; getallvms' row is a fallback.
+    let name = text(c(&["name"]))
+        .or_else(|| text(s(&["config", "name"])))
+        .unwrap_or_else(|| row.name.clone());
+    let vmx_path = text(c(&["files", "vmPathName"]))
+        .or_else(|| text(s(&["config", "vmPathName"])))
+        .unwrap_or_else(|| row.vmx_path.clone());
     Vm {
         vmid: row.vmid.clone(),
-        name: row.name.clone(),
-        vmx_datastore_uuid: datastore_uuid(&row.vmx_path, None, datastores),
-        vmx_path: row.vmx_path.clone(),
+        name,
+        vmx_datastore_uuid: datastore_uuid(&vmx_path, None, datastores),
+        vmx_path,
         guest_os: text(c(&["guestId"]))
             .or_else(|| text(s(&["config", "guestId"])))
             .unwrap_or_else(|| row.guest_os.clone()),
@@ -283,10 +290,16 @@ fn datastore_uuid(path: &str, moref: Option<&str>, datastores: &[Datastore]) -> 
     if let Some(id) = by_ref {
         return Some(id.to_string());
     }
-    let name = path.strip_prefix('[')?.split_once(']')?.0;
+    // Datastore names may hold `]` themselves (`[san [gold] 01] vm/vm.vmx`): the longest name
+    // the path starts with wins.
     datastores
         .iter()
-        .find(|d| d.name == name)
+        .filter(|d| {
+            path.strip_prefix('[')
+                .and_then(|p| p.strip_prefix(d.name.as_str()))
+                .is_some_and(|rest| rest.starts_with(']'))
+        })
+        .max_by_key(|d| d.name.len())
         .map(|d| d.uuid.clone())
 }
 
