@@ -123,6 +123,7 @@ fn a_failing_command_stops_the_host_and_says_what_was_not_applied() {
                 exit_code: 1,
                 stderr: "Unable to add port group: out of ports".into(),
                 times: None,
+                formatter: None,
             }],
             ..Faults::default()
         },

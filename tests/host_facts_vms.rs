@@ -90,6 +90,7 @@ fn getdevices_getstate_and_get_guest_fill_in_when_config_and_summary_fail() {
         exit_code: 1,
         stderr: "vim.fault.NotFound".into(),
         times: None,
+        formatter: None,
     };
     let healthy = SimHost::start(SimOptions::default()).unwrap();
     let broken = SimHost::start(SimOptions {

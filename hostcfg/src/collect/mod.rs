@@ -56,13 +56,7 @@ pub fn collect(name: &str, transport: &dyn Transport) -> Result<Collected, Colle
         name: name.to_string(),
         ..HostFacts::default()
     };
-    let version = answers
-        .esxcli("system version get")
-        .map_err(|reason| CollectError::NotEsxi {
-            target: transport.describe(),
-            reason,
-        })?;
-    system::fill(&mut facts, &answers, version);
+    system::fill(&mut facts, &answers, version(&answers, transport)?);
     hardware::fill(&mut facts, &answers);
     network::fill(&mut facts, &answers);
     let rows = vms::rows(&answers);
@@ -84,6 +78,9 @@ pub fn collect(name: &str, transport: &dyn Transport) -> Result<Collected, Colle
 
     let mut notes: Vec<String> = answers.failures().chain(details.failures()).collect();
     notes.extend(vms::notes(&rows, &details));
+    let mut all = answers;
+    all.extend(details);
+    notes.extend(all.text_fallback());
     Ok(Collected { facts, notes })
 }
 
@@ -118,14 +115,34 @@ fn host_queries() -> Vec<(String, Query)> {
         ("hostconfig", "vim-cmd hostsvc/hostconfig"),
         ("getallvms", "vim-cmd vmsvc/getallvms"),
     ];
-    esxcli
-        .iter()
-        .map(|q| (q.to_string(), Query::Esxcli(q.to_string())))
+    esxcli_queries(&esxcli)
+        .into_iter()
         .chain(
             raw.iter()
                 .map(|(k, line)| (k.to_string(), Query::Raw(line.to_string()))),
         )
         .collect()
+}
+
+/// esxcli questions asked under their own command line as key.
+fn esxcli_queries(commands: &[&str]) -> Vec<(String, Query)> {
+    commands
+        .iter()
+        .map(|q| (q.to_string(), Query::Esxcli(q.to_string())))
+        .collect()
+}
+
+/// `system version get`, the answer every ESXi host gives; its failure means "not ESXi".
+fn version<'a>(
+    answers: &'a query::Answers,
+    transport: &dyn Transport,
+) -> Result<&'a crate::parse::Value, CollectError> {
+    answers
+        .esxcli("system version get")
+        .map_err(|reason| CollectError::NotEsxi {
+            target: transport.describe(),
+            reason,
+        })
 }
 
 /// Who a host is: what backup manifests record and restore compares.
@@ -138,23 +155,14 @@ pub struct Identity {
 
 /// The host's UUID, version and maintenance mode, in one round trip.
 pub fn identity(transport: &dyn Transport) -> Result<Identity, CollectError> {
-    let queries: Vec<(String, Query)> = [
+    let queries = esxcli_queries(&[
         "system version get",
         "system uuid get",
         "system maintenanceMode get",
-    ]
-    .iter()
-    .map(|q| (q.to_string(), Query::Esxcli(q.to_string())))
-    .collect();
+    ]);
     let answers = query::ask(transport, &queries)?;
-    let version = answers
-        .esxcli("system version get")
-        .map_err(|reason| CollectError::NotEsxi {
-            target: transport.describe(),
-            reason,
-        })?;
     let mut facts = HostFacts::default();
-    system::fill(&mut facts, &answers, version);
+    system::fill(&mut facts, &answers, version(&answers, transport)?);
     Ok(Identity {
         uuid: facts.uuid,
         version: facts.version,

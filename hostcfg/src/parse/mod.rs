@@ -6,13 +6,15 @@
 //!   for hosts whose formatter fails;
 //! - [`vmodl`]: `vim-cmd`'s pretty-printed VMODL objects;
 //! - [`vimcmd`]: the few `vim-cmd` outputs that are loose text (`getallvms`, `snapshot.get`,
-//!   `backup_config`, `power.getstate`).
+//!   `backup_config`, `power.getstate`);
+//! - [`nslookup`]: the ESXi shell's busybox `nslookup`, old and new layouts.
 //!
 //! Both esxcli parsers produce the same [`Value`] tree, so one collector reads either. Field
 //! names stay opaque strings as the host printed them (`MACAddress` in XML, `MAC Address` in
 //! text); lookups compare them with [`same_name`], which ignores case, spaces and punctuation.
 
 pub mod esxcli_xml;
+pub mod nslookup;
 pub mod text;
 pub mod vimcmd;
 pub mod vmodl;

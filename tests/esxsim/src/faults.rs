@@ -17,7 +17,13 @@ pub fn covers(rule: &str, line: &str) -> bool {
 }
 
 /// Applies slow and fail rules before a command runs; `Some` is the failure reply.
-pub fn before(line: &str, state: &State, store: &Store) -> Result<Option<Reply>, Error> {
+/// `formatter` is the esxcli `--formatter` the call asked for (`None` for other commands).
+pub fn before(
+    line: &str,
+    formatter: Option<&str>,
+    state: &State,
+    store: &Store,
+) -> Result<Option<Reply>, Error> {
     let delay: u64 = state
         .faults
         .slow
@@ -29,10 +35,11 @@ pub fn before(line: &str, state: &State, store: &Store) -> Result<Option<Reply>,
         std::thread::sleep(Duration::from_millis(delay));
     }
     let live = |st: &State| {
-        st.faults
-            .fail
-            .iter()
-            .position(|r| covers(&r.command, line) && r.times != Some(0))
+        st.faults.fail.iter().position(|r| {
+            covers(&r.command, line)
+                && r.times != Some(0)
+                && r.formatter.as_deref().is_none_or(|f| Some(f) == formatter)
+        })
     };
     if live(state).is_none() {
         return Ok(None);

@@ -466,6 +466,9 @@ pub struct FailRule {
     pub stderr: String,
     /// Fail only this many more times (then the rule is spent); `None` = always.
     pub times: Option<u32>,
+    /// Fail only esxcli calls printed by this `--formatter` (`xml`; `text` for none given):
+    /// a host whose XML formatter breaks while the text form still answers. `None` = any form.
+    pub formatter: Option<String>,
 }
 
 /// Make a command slow: sleep before running it (outside the state lock).
