@@ -46,3 +46,21 @@ pub fn json(out: &Output) -> Vec<serde_json::Value> {
     serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}\nstderr: {}", stdout(out), stderr(out)))
 }
+
+/// `host facts --format json` of one simulated host: its facts and notes (the run must
+/// succeed).
+pub fn facts(host: &SimHost) -> (esxforge_hostcfg::facts::HostFacts, Vec<String>) {
+    let dir = tempfile::tempdir().unwrap();
+    let inv = inventory(dir.path(), "", &[host_entry(host, "")]);
+    let out = esxforge(
+        &host.known_hosts(),
+        &host.identity(),
+        &["facts", "-i", inv.to_str().unwrap(), "--format", "json"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report = json(&out);
+    (
+        serde_json::from_value(report[0]["facts"].clone()).unwrap(),
+        serde_json::from_value(report[0]["notes"].clone()).unwrap(),
+    )
+}

@@ -51,12 +51,17 @@ pub fn run_batch(
 /// Gathers everything `host facts` reports about one host. `name` is its inventory name.
 pub fn collect(name: &str, transport: &dyn Transport) -> Result<Collected, CollectError> {
     let first = host_queries();
-    let answers = query::ask(transport, &first)?;
+    let mut answers = query::ask(transport, &first)?;
     let mut facts = HostFacts {
         name: name.to_string(),
         ..HostFacts::default()
     };
-    system::fill(&mut facts, &answers, version(&answers, transport)?);
+    let version = version(&answers, transport)?.clone();
+    system::fill(&mut facts, &answers, &version);
+    // `esxcli system ntp` exists from 7.0 U1 on; before, ntp.conf answers (second round).
+    if !system::ntp_in_esxcli(&facts.version.version) {
+        answers.forget("system ntp get");
+    }
     hardware::fill(&mut facts, &answers);
     network::fill(&mut facts, &answers);
     let rows = vms::rows(&answers);
@@ -77,6 +82,7 @@ pub fn collect(name: &str, transport: &dyn Transport) -> Result<Collected, Colle
     facts.vms = vms::build(&rows, &details, &facts.datastores);
 
     let mut notes: Vec<String> = answers.failures().chain(details.failures()).collect();
+    notes.extend(system::notes(&facts, &details));
     notes.extend(vms::notes(&rows, &details));
     let mut all = answers;
     all.extend(details);

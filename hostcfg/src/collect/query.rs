@@ -41,6 +41,13 @@ impl Answers {
         self.raw.get(key)
     }
 
+    /// Drops an answer the host was not expected to give (a command its release does not
+    /// have), so its failure is no note.
+    pub fn forget(&mut self, key: &str) {
+        self.esxcli.remove(key);
+        self.xml_failed.remove(key);
+    }
+
     /// Adds the answers of a later round.
     pub fn extend(&mut self, later: Answers) {
         self.esxcli.extend(later.esxcli);

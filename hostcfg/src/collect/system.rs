@@ -1,8 +1,13 @@
-//! Identity, maintenance mode, DNS, NTP, syslog, services, VIBs and storage.
+//! Identity, maintenance mode, DNS (servers, search domains and how the host's own name and
+//! addresses resolve), NTP, syslog, services, VIBs and storage.
 
+use super::batch::quote;
 use super::query::{Answers, Query};
-use crate::facts::{Datastore, HostFacts, InstalledVib, Service, StorageDevice, Version};
-use crate::parse::{Value, vmodl};
+use crate::facts::{
+    Datastore, DnsLookups, HostFacts, InstalledVib, ReverseLookup, Service, StorageDevice, Version,
+    VmkNic,
+};
+use crate::parse::{Value, nslookup, vmodl};
 
 pub fn fill(facts: &mut HostFacts, answers: &Answers, version: &Value) {
     if let Some(v) = version.structures().first() {
@@ -135,23 +140,85 @@ pub fn ntp_in_esxcli(version: &str) -> bool {
     }
 }
 
+/// ntp.conf and ntpd's status on hosts before 7.0 U1; the DNS lookups of the host's own name
+/// and of every vmknic address (which of them carry management traffic is known only once
+/// the tags are in, in the same round).
 pub fn object_queries(facts: &HostFacts, answers: &Answers) -> Vec<(String, Query)> {
-    if ntp_in_esxcli(&facts.version.version) && answers.esxcli("system ntp get").is_ok() {
-        return Vec::new();
-    }
-    vec![
-        (
+    let mut queries = Vec::new();
+    if !(ntp_in_esxcli(&facts.version.version) && answers.esxcli("system ntp get").is_ok()) {
+        queries.push((
             "ntp.conf".to_string(),
             Query::Raw("cat /etc/ntp.conf".to_string()),
-        ),
-        (
+        ));
+        queries.push((
             "ntpd".to_string(),
             Query::Raw("/etc/init.d/ntpd status".to_string()),
-        ),
-    ]
+        ));
+    }
+    if !facts.fqdn.is_empty() {
+        queries.push(nslookup(&facts.fqdn));
+        queries.extend(
+            facts
+                .vmknics
+                .iter()
+                .filter(|k| !k.ip.is_empty())
+                .map(|k| nslookup(&k.ip)),
+        );
+    }
+    queries
+}
+
+fn nslookup(query: &str) -> (String, Query) {
+    (
+        format!("nslookup:{query}"),
+        Query::Raw(format!("nslookup {}", quote(query))),
+    )
+}
+
+/// One lookup's answer; `None` when nslookup itself did not run (busybox exits 1 for "can't
+/// resolve", which is an empty answer).
+fn lookup(details: &Answers, query: &str) -> Option<nslookup::Answer> {
+    details
+        .raw(&format!("nslookup:{query}"))
+        .filter(|o| matches!(o.status, 0 | 1))
+        .map(|o| nslookup::parse(&o.stdout_text()))
+}
+
+/// Forward lookup of the FQDN, reverse of each management address (every vmknic address
+/// when no vmknic says it carries management traffic).
+fn lookups(facts: &HostFacts, details: &Answers) -> Option<DnsLookups> {
+    let forward = lookup(details, &facts.fqdn)?.addresses;
+    let tagged = |k: &&VmkNic| k.tags.iter().any(|t| t == "Management");
+    let any_tagged = facts.vmknics.iter().any(|k| tagged(&k));
+    let reverse = facts
+        .vmknics
+        .iter()
+        .filter(|k| !k.ip.is_empty() && (!any_tagged || tagged(k)))
+        .filter_map(|k| {
+            lookup(details, &k.ip).map(|a| ReverseLookup {
+                address: k.ip.clone(),
+                names: a.names,
+            })
+        })
+        .collect();
+    Some(DnsLookups { forward, reverse })
+}
+
+/// Why the DNS lookups are missing, when they were asked and did not run.
+pub fn notes(facts: &HostFacts, details: &Answers) -> Option<String> {
+    let out = details.raw(&format!("nslookup:{}", facts.fqdn))?;
+    facts.dns.lookups.is_none().then(|| {
+        format!(
+            "nslookup {} (exit {}): {}; DNS checks cannot run",
+            facts.fqdn,
+            out.status,
+            out.first_error_line()
+        )
+    })
 }
 
 pub fn fill_objects(facts: &mut HostFacts, _first: &Answers, details: &Answers) {
+    facts.dns.lookups = lookups(facts, details);
     if let Some(conf) = details.raw("ntp.conf").filter(|o| o.success()) {
         facts.ntp.servers = conf
             .stdout_text()

@@ -1,7 +1,8 @@
-//! The small ESXi shell commands around esxcli: `vmware -v`, `chkconfig`, and the
-//! `/etc/init.d/ntpd` script (how NTP is switched on before 7.0 U1).
+//! The small ESXi shell commands around esxcli: `vmware -v`, `chkconfig`, the
+//! `/etc/init.d/ntpd` script (how NTP is switched on before 7.0 U1), and busybox `nslookup`.
 
 use crate::faults;
+use crate::state::NslookupStyle;
 use crate::store::Store;
 use crate::{Error, Reply, host_ops};
 
@@ -115,4 +116,88 @@ pub fn ntpd(args: &[String], store: &Store) -> Result<Reply, Error> {
             "usage: /etc/init.d/ntpd {start|stop|restart|status}",
         )),
     }
+}
+
+/// `nslookup HOST [SERVER]`: the host's records ([`crate::state::Dns`]) in the layout of its
+/// busybox. A name asks for its addresses, an address for its names (PTR).
+pub fn nslookup(args: &[String], store: &Store) -> Result<Reply, Error> {
+    let st = store.read()?;
+    let Some(query) = args.first() else {
+        return Ok(Reply::error("Usage: nslookup HOST [DNS_SERVER]"));
+    };
+    let line = format!("nslookup {}", args.join(" "));
+    if let Some(reply) = faults::before(&line, None, &st, store)? {
+        return Ok(reply);
+    }
+    let server = args
+        .get(1)
+        .or_else(|| st.dns.servers.first())
+        .cloned()
+        .unwrap_or_else(|| "127.0.0.1".to_string());
+    let address: Option<std::net::IpAddr> = query.parse().ok();
+    let reverse = |ip: &str| st.dns.reverse.get(ip).cloned().unwrap_or_default();
+    Ok(match st.dns.nslookup {
+        NslookupStyle::Libc => {
+            let mut out = format!("Server:    {server}\nAddress 1: {server}\n\n");
+            let addresses = match address {
+                Some(ip) => vec![ip.to_string()],
+                None => st.dns.forward.get(query).cloned().unwrap_or_default(),
+            };
+            if addresses.is_empty() {
+                return Ok(Reply {
+                    stdout: out,
+                    stderr: format!("nslookup: can't resolve '{query}'\n"),
+                    code: 1,
+                });
+            }
+            out.push_str(&format!("{:<10} {query}\n", "Name:"));
+            for (n, ip) in addresses.iter().enumerate() {
+                // libc's reverse lookup gives one name per address.
+                match reverse(ip).first() {
+                    Some(name) => out.push_str(&format!("Address {}: {ip} {name}\n", n + 1)),
+                    None => out.push_str(&format!("Address {}: {ip}\n", n + 1)),
+                }
+            }
+            Reply::ok(out)
+        }
+        NslookupStyle::Resolver => {
+            let mut out = format!("Server:\t\t{server}\nAddress:\t{server}:53\n\n");
+            let (answers, asked) = match address {
+                Some(std::net::IpAddr::V4(ip)) => {
+                    let [a, b, c, d] = ip.octets();
+                    let arpa = format!("{d}.{c}.{b}.{a}.in-addr.arpa");
+                    let lines: Vec<String> = reverse(&ip.to_string())
+                        .iter()
+                        .map(|name| format!("{arpa}\tname = {name}\n"))
+                        .collect();
+                    (lines, arpa)
+                }
+                Some(ip) => (Vec::new(), ip.to_string()),
+                None => {
+                    let lines = st
+                        .dns
+                        .forward
+                        .get(query)
+                        .map(|ips| {
+                            ips.iter()
+                                .map(|ip| format!("Name:\t{query}\nAddress: {ip}\n"))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    (lines, query.clone())
+                }
+            };
+            if answers.is_empty() {
+                out.push_str(&format!("** server can't find {asked}: NXDOMAIN\n\n"));
+                return Ok(Reply {
+                    stdout: out,
+                    code: 1,
+                    ..Reply::default()
+                });
+            }
+            out.push_str(&answers.concat());
+            out.push('\n');
+            Reply::ok(out)
+        }
+    })
 }

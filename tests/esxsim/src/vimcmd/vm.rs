@@ -7,7 +7,7 @@ use crate::Reply;
 use crate::host_ops::Fault;
 use crate::state::{Backing, Device, Snapshot, State, Vm};
 
-/// `getallvms`: one row per VM, columns as wide as their widest value plus three spaces; the
+/// `getallvms`: one row per VM, columns as wide (in bytes) as their widest value plus three spaces; the
 /// header is laid out on other widths (as captured from an ESXi 8 host: `Vmid   Name
 /// File              Guest OS       Version   Annotation` over `1      x8     [pve-esx]
 /// x8/x8.vmx   centos9_64Guest   vmx-20`), so rows do not line up under it.
@@ -41,7 +41,7 @@ pub fn getallvms(st: &State) -> Reply {
     let width = |col: usize| {
         let longest = rows
             .iter()
-            .map(|r| r.get(col).map_or(0, |c| c.chars().count()))
+            .map(|r| r.get(col).map_or(0, String::len))
             .max()
             .unwrap_or(0);
         longest.max(headers.get(col).map_or(0, |h| h.len())) + 3
@@ -61,8 +61,10 @@ pub fn getallvms(st: &State) -> Reply {
     out.push_str(headers.last().copied().unwrap_or_default());
     out.push('\n');
     for r in &rows {
+        // printf's `%-*s` pads bytes, not characters.
         for (cell, width) in r.iter().zip(&w) {
-            out.push_str(&format!("{cell:<width$}"));
+            out.push_str(cell);
+            out.push_str(&" ".repeat(width.saturating_sub(cell.len())));
         }
         out.push_str(r.last().map(String::as_str).unwrap_or_default());
         out.push('\n');
