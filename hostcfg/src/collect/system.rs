@@ -64,14 +64,8 @@ pub fn fill(facts: &mut HostFacts, answers: &Answers, version: &Value) {
             uuid: d.text("UUID"),
             mount_point: d.text("Mount Point"),
             fs_type: d.text("Type"),
-            size_bytes: d
-                .int("Size")
-                .and_then(|n| u64::try_from(n).ok())
-                .unwrap_or(0),
-            free_bytes: d
-                .int("Free")
-                .and_then(|n| u64::try_from(n).ok())
-                .unwrap_or(0),
+            size_bytes: d.unsigned("Size"),
+            free_bytes: d.unsigned("Free"),
         })
         .collect();
     facts.storage_devices = answers
@@ -87,10 +81,7 @@ pub fn fill(facts: &mut HostFacts, answers: &Answers, version: &Value) {
                     name
                 },
                 is_local: d.flag("Is Local").unwrap_or(false),
-                size_mb: d
-                    .int("Size")
-                    .and_then(|n| u64::try_from(n).ok())
-                    .unwrap_or(0),
+                size_mb: d.unsigned("Size"),
             }
         })
         .collect();
@@ -220,18 +211,25 @@ pub fn notes(facts: &HostFacts, details: &Answers) -> Option<String> {
 pub fn fill_objects(facts: &mut HostFacts, _first: &Answers, details: &Answers) {
     facts.dns.lookups = lookups(facts, details);
     if let Some(conf) = details.raw("ntp.conf").filter(|o| o.success()) {
-        facts.ntp.servers = conf
-            .stdout_text()
-            .lines()
-            .filter_map(|l| {
-                let mut words = l.split_whitespace();
-                (words.next() == Some("server")).then(|| words.next().map(str::to_string))?
-            })
-            .collect();
+        facts.ntp.servers = ntp_conf_servers(&conf.stdout_text());
         facts.ntp.enabled = details
             .raw("ntpd")
             .is_some_and(|o| o.success() && !o.stdout_text().contains("not running"));
     }
+}
+
+/// The servers of an ntp.conf, in order: `server HOST [options]` and `pool HOST` lines;
+/// comments, `restrict`, `driftfile` and the like are not servers.
+fn ntp_conf_servers(conf: &str) -> Vec<String> {
+    conf.lines()
+        .filter_map(|l| {
+            let mut words = l.split_whitespace();
+            match words.next() {
+                Some("server" | "pool") => words.next().map(str::to_string),
+                _ => None,
+            }
+        })
+        .collect()
 }
 
 /// A scalar answer (`system uuid get` prints one value).
@@ -268,6 +266,16 @@ fn list_field(answers: &Answers, key: &str, field: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ntp_conf_as_esxi_writes_it() {
+        let conf = "restrict default KOD nomodify notrap nopeer noquery\nrestrict 127.0.0.1\ndriftfile /etc/ntp.drift\n# server 10.9.9.9\nserver 10.0.0.1\nserver   ntp2.lab.example iburst\n\tpool 0.pool.ntp.org\nserver\n";
+        assert_eq!(
+            ntp_conf_servers(conf),
+            ["10.0.0.1", "ntp2.lab.example", "0.pool.ntp.org"]
+        );
+        assert!(ntp_conf_servers("").is_empty());
+    }
 
     #[test]
     fn ntp_source_by_version() {

@@ -329,6 +329,15 @@ mod tests {
             "[datastore1 (4)] sap-router/win2k8x64.vmx"
         );
         assert_eq!(rows[0].version, "vmx-07");
+        // An ESXi 8 capture: the header on other widths than the row.
+        let rows = getallvms(
+            "Vmid   Name     File              Guest OS       Version   Annotation\n1      x8     [pve-esx] x8/x8.vmx   centos9_64Guest   vmx-20    \n",
+        );
+        assert_eq!(
+            (rows[0].name.as_str(), rows[0].vmx_path.as_str()),
+            ("x8", "[pve-esx] x8/x8.vmx")
+        );
+        assert_eq!(rows[0].guest_os, "centos9_64Guest");
         let one = host_rows(&[[
             "3",
             "db 01 [prod]",
