@@ -91,3 +91,41 @@ mod tests {
         ));
     }
 }
+
+#[cfg(test)]
+mod formatter_tests {
+    use crate::seed::{Seed, generate};
+    use crate::state::FailRule;
+    use crate::store::Store;
+
+    fn words(s: &str) -> Vec<String> {
+        s.split(' ').map(String::from).collect()
+    }
+
+    #[test]
+    fn a_rule_for_one_formatter_leaves_the_others_working() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut host = generate(&Seed::default()).unwrap();
+        host.paths.scratch = dir.path().join("scratch").display().to_string();
+        host.faults.fail.push(FailRule {
+            command: "esxcli system".into(),
+            formatter: Some("xml".into()),
+            stderr: "Error: XML formatter failed".into(),
+            ..FailRule::default()
+        });
+        let uuid = host.host.uuid.clone();
+        let store = Store::new(dir.path().join("state.json"));
+        store.write(&host).unwrap();
+        let run = |line: &str| crate::dispatch("esxcli", &words(line), &store).unwrap();
+
+        let xml = run("--formatter=xml system uuid get");
+        assert_eq!(
+            (xml.code, xml.stderr.as_str()),
+            (1, "Error: XML formatter failed\n")
+        );
+        assert_eq!(run("system uuid get").stdout, format!("{uuid}\n"));
+        assert_eq!(run("--formatter=keyvalue system uuid get").code, 0);
+        // Outside the rule's command, XML still answers.
+        assert_eq!(run("--formatter=xml network nic list").code, 0);
+    }
+}

@@ -201,3 +201,69 @@ pub fn nslookup(args: &[String], store: &Store) -> Result<Reply, Error> {
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::seed::{Seed, generate};
+
+    fn lookup(store: &Store, query: &str) -> Reply {
+        nslookup(&[query.to_string()], store).unwrap()
+    }
+
+    #[test]
+    fn nslookup_answers_from_the_records_in_both_layouts() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut host = generate(&Seed::default()).unwrap();
+        host.paths.scratch = dir.path().join("scratch").display().to_string();
+        host.dns.forward = [(
+            "esx01.lab.example".to_string(),
+            vec!["10.0.0.11".to_string()],
+        )]
+        .into();
+        host.dns.reverse = [(
+            "10.0.0.11".to_string(),
+            vec!["esx01.lab.example".to_string()],
+        )]
+        .into();
+        host.dns.servers = vec!["10.0.0.2".into()];
+        let store = Store::new(dir.path().join("state.json"));
+
+        host.dns.nslookup = NslookupStyle::Libc;
+        store.write(&host).unwrap();
+        let r = lookup(&store, "esx01.lab.example");
+        assert_eq!(
+            r.stdout,
+            "Server:    10.0.0.2\nAddress 1: 10.0.0.2\n\nName:      esx01.lab.example\nAddress 1: 10.0.0.11 esx01.lab.example\n"
+        );
+        let r = lookup(&store, "esx02.lab.example");
+        assert_eq!(
+            (r.code, r.stderr.as_str()),
+            (1, "nslookup: can't resolve 'esx02.lab.example'\n")
+        );
+        assert!(
+            lookup(&store, "10.0.0.12")
+                .stdout
+                .ends_with("Address 1: 10.0.0.12\n")
+        );
+
+        host.dns.nslookup = NslookupStyle::Resolver;
+        store.write(&host).unwrap();
+        assert!(
+            lookup(&store, "esx01.lab.example")
+                .stdout
+                .ends_with("Name:\tesx01.lab.example\nAddress: 10.0.0.11\n\n")
+        );
+        assert!(
+            lookup(&store, "10.0.0.11")
+                .stdout
+                .contains("11.0.0.10.in-addr.arpa\tname = esx01.lab.example\n")
+        );
+        let r = lookup(&store, "10.0.0.12");
+        assert_eq!(r.code, 1);
+        assert!(
+            r.stdout
+                .contains("** server can't find 12.0.0.10.in-addr.arpa: NXDOMAIN")
+        );
+    }
+}
