@@ -571,41 +571,41 @@ pub fn hardware(st: &State, v: &Vm) -> V {
                 backing,
                 connected,
                 start_connected,
-            } => {
-                let (backing, summary) = removable_backing("floppy", backing);
-                sio_keys.push(*key);
-                sio.push(device(
-                    "vim.vm.device.VirtualFloppy",
-                    *key,
-                    "Floppy drive 1",
-                    &summary,
-                    backing,
-                    connect(*start_connected, *connected),
-                    NO_SLOT,
-                    i(400),
-                    i(0),
-                    vec![],
-                ));
             }
-            Device::Serial {
+            | Device::Serial {
                 key,
                 backing,
                 connected,
                 start_connected,
             } => {
-                let (backing, summary) = removable_backing("serial", backing);
+                // Both hang off the SIO controller (key 400).
+                let (type_name, class, label, extra) = match d {
+                    Device::Floppy { .. } => (
+                        "vim.vm.device.VirtualFloppy",
+                        "floppy",
+                        "Floppy drive 1",
+                        vec![],
+                    ),
+                    _ => (
+                        "vim.vm.device.VirtualSerialPort",
+                        "serial",
+                        "Serial port 1",
+                        vec![("yieldOnPoll", b(true))],
+                    ),
+                };
+                let (backing, summary) = removable_backing(class, backing);
                 sio_keys.push(*key);
                 sio.push(device(
-                    "vim.vm.device.VirtualSerialPort",
+                    type_name,
                     *key,
-                    "Serial port 1",
+                    label,
                     &summary,
                     backing,
                     connect(*start_connected, *connected),
                     NO_SLOT,
                     i(400),
                     i(0),
-                    vec![("yieldOnPoll", b(true))],
+                    extra,
                 ));
             }
             Device::Passthrough {
