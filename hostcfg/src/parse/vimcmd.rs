@@ -21,10 +21,10 @@ pub struct VmRow {
 /// the annotation as stored — a multi-line annotation continues on lines of its own.
 ///
 /// Names and datastore names may hold spaces and `[`, so a row is read by its anchors: the
-/// numeric id, the `.vmx` that ends the path (followed by the guest id and `vmx-NN`). Where the
-/// path starts is ambiguous within one row (`db [prod]   [san 01] db/db.vmx`): it is the `[`
-/// at the one byte column every row has a candidate at (rows are padded alike), else the
-/// candidate after the widest gap. Lines that are not rows continue the annotation of the row
+/// numeric id, the `.vmx` (a template's `.vmtx`) that ends the path (followed by the guest id
+/// and `vmx-NN`). Where the path starts is ambiguous within one row
+/// (`db [prod]   [san 01] db/db.vmx`): it is the `[` at the one byte column every row has a
+/// candidate at (rows are padded alike), else the candidate after the widest gap. Lines that are not rows continue the annotation of the row
 /// before; the header and "Skipping invalid VM" lines are dropped. The per-VM config says the
 /// name and path without any of this guessing; collectors prefer it.
 pub fn getallvms(output: &str) -> Vec<VmRow> {
@@ -94,11 +94,18 @@ fn vm_row(line: &str) -> Option<(VmRow, &str, Vec<usize>)> {
         return None;
     }
     let vmid = line.get(..id_len)?.to_string();
-    // The `.vmx` that ends the path: the one followed by `guest vmx-NN` if any is, else the
-    // last one followed by whitespace or the line end.
+    // The `.vmx` (`.vmtx` for a template) that ends the path: the one followed by
+    // `guest vmx-NN` if any is, else the last one followed by whitespace or the line end.
     let ends: Vec<usize> = line
-        .match_indices(".vmx")
-        .map(|(i, _)| i.saturating_add(4))
+        .match_indices(".vm")
+        .filter_map(|(i, _)| {
+            let rest = line.get(i..)?;
+            let len = [".vmx", ".vmtx"]
+                .iter()
+                .find(|s| rest.starts_with(**s))?
+                .len();
+            Some(i.saturating_add(len))
+        })
         .filter(|&end| {
             line.get(end..)
                 .is_some_and(|t| t.is_empty() || t.starts_with([' ', '\t']))
@@ -365,6 +372,12 @@ Skipping invalid VM '7'\n\
         assert_eq!(
             rows[0].annotation, "x\n12 apples",
             "a line without a path continues the annotation"
+        );
+        // Templates are registered with a `.vmtx`.
+        let rows = getallvms("3      tmpl   [ds 1] tmpl/tmpl.vmtx   rhel9_64Guest   vmx-21\n");
+        assert_eq!(
+            (rows[0].name.as_str(), rows[0].vmx_path.as_str()),
+            ("tmpl", "[ds 1] tmpl/tmpl.vmtx")
         );
         // No guest id printed: the version still lands in its column.
         let rows = getallvms("9      vm   [ds] vm/vm.vmx   vmx-13\n");
