@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::hostops::{esxforge, facts, host_entry, inventory, json, stderr, stdout};
+use common::hostops::{assert_exit, esxforge, facts, host_entry, inventory, json, stdout};
 use common::sshd::{FailRule, Faults, SimHost, SimOptions};
 use esxforge_hostcfg::facts::HostFacts;
 
@@ -26,13 +26,7 @@ fn facts_match_the_simulated_host_and_are_saved_for_offline_use() {
             save.to_str().unwrap(),
         ],
     );
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 0);
     let report = json(&out);
     assert_eq!(report.len(), 1);
     assert_eq!(report[0]["ok"], true);
@@ -92,7 +86,7 @@ fn a_6_7_host_reports_ntp_from_ntp_conf_and_text_tables_print() {
         &host.identity(),
         &["facts", "-i", inv.to_str().unwrap(), "--format", "json"],
     );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_exit(&out, 0);
     let facts: HostFacts = serde_json::from_value(json(&out)[0]["facts"].clone()).unwrap();
     assert_eq!(facts.version.version, st.host.version.version);
     assert_eq!(facts.ntp.servers, st.ntp.servers);

@@ -57,10 +57,21 @@ pub fn facts(host: &SimHost) -> (esxforge_hostcfg::facts::HostFacts, Vec<String>
         &host.identity(),
         &["facts", "-i", inv.to_str().unwrap(), "--format", "json"],
     );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_exit(&out, 0);
     let report = json(&out);
     (
         serde_json::from_value(report[0]["facts"].clone()).unwrap(),
         serde_json::from_value(report[0]["notes"].clone()).unwrap(),
     )
+}
+
+/// Asserts how esxforge exited, showing what it printed when that is not it.
+pub fn assert_exit(out: &Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "stdout:\n{}\nstderr:\n{}",
+        stdout(out),
+        stderr(out)
+    );
 }
