@@ -106,7 +106,7 @@ fn a_6_7_host_reports_ntp_from_ntp_conf_and_text_tables_print() {
 
 /// A host whose `esxcli --formatter=xml` breaks while the text form answers gives the same
 /// facts, read from text, and the notes say so; a command failing in both forms is a note of
-/// its own and leaves only its facts empty.
+/// its own and leaves only its facts empty (a failing `getallvms` too).
 #[test]
 fn xml_formatter_failing_falls_back_to_text_with_the_same_facts() {
     for version in ["8.0", "6.7"] {
@@ -138,11 +138,18 @@ fn xml_formatter_failing_falls_back_to_text_with_the_same_facts() {
 
     let syslog_down = SimHost::start(SimOptions {
         faults: Faults {
-            fail: vec![FailRule {
-                command: "esxcli system syslog config get".into(),
-                stderr: "Error: vmsyslogd is not running".into(),
-                ..FailRule::default()
-            }],
+            fail: vec![
+                FailRule {
+                    command: "esxcli system syslog config get".into(),
+                    stderr: "Error: vmsyslogd is not running".into(),
+                    ..FailRule::default()
+                },
+                FailRule {
+                    command: "vim-cmd vmsvc/getallvms".into(),
+                    stderr: "Failed to login: hostd busy".into(),
+                    ..FailRule::default()
+                },
+            ],
             ..Faults::default()
         },
         ..SimOptions::default()
@@ -150,6 +157,14 @@ fn xml_formatter_failing_falls_back_to_text_with_the_same_facts() {
     .unwrap();
     let (f, notes) = facts(&syslog_down);
     assert!(f.syslog.logdir.is_empty());
+    assert!(f.vms.is_empty());
+    assert!(
+        notes
+            .iter()
+            .any(|n| n
+                == "vim-cmd vmsvc/getallvms (exit 1): Failed to login: hostd busy; no VMs listed"),
+        "{notes:?}"
+    );
     assert!(!f.vswitches.is_empty(), "the rest still gathered");
     assert!(
         notes

@@ -83,6 +83,7 @@ pub fn collect(name: &str, transport: &dyn Transport) -> Result<Collected, Colle
 
     let mut notes: Vec<String> = answers.failures().chain(details.failures()).collect();
     notes.extend(system::notes(&facts, &details));
+    notes.extend(vms::listing_notes(&answers));
     notes.extend(vms::notes(&rows, &details));
     let mut all = answers;
     all.extend(details);

@@ -31,6 +31,22 @@ fn query(cmd: &str, vmid: &str) -> (String, Query) {
     )
 }
 
+/// What keeps VMs out of the facts: `getallvms` failing, or printing lines it could not read.
+pub fn listing_notes(answers: &Answers) -> Vec<String> {
+    match answers.raw("getallvms") {
+        Some(o) if !o.success() => vec![format!(
+            "vim-cmd vmsvc/getallvms (exit {}): {}; no VMs listed",
+            o.status,
+            o.first_error_line()
+        )],
+        Some(o) => vimcmd::unread_lines(&o.stdout_text())
+            .into_iter()
+            .map(|l| format!("vim-cmd vmsvc/getallvms: skipped a line that is not a VM row: {l}"))
+            .collect(),
+        None => Vec::new(),
+    }
+}
+
 /// What to ask about every VM.
 pub fn queries(rows: &[VmRow]) -> Vec<(String, Query)> {
     rows.iter()

@@ -65,6 +65,7 @@ proptest! {
         let _ = esxcli_xml::parse(&s);
         let _ = text::parse(&s);
         let _ = vimcmd::getallvms(&s);
+        let _ = vimcmd::unread_lines(&s);
         let _ = vimcmd::snapshots(&s);
         let _ = vimcmd::bundle_path(&s);
         let _ = nslookup::parse(&s);

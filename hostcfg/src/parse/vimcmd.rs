@@ -73,6 +73,21 @@ pub fn getallvms(output: &str) -> Vec<VmRow> {
         .collect()
 }
 
+/// The lines of a `getallvms` output that are neither the header, a row, an annotation's
+/// continuation (which only follow a row) nor "Skipping invalid VM": what [`getallvms`] could
+/// not read, for a warning.
+pub fn unread_lines(output: &str) -> Vec<String> {
+    output
+        .lines()
+        .map(str::trim)
+        .take_while(|l| vm_row(l).is_none())
+        .filter(|l| {
+            !l.is_empty() && !l.starts_with("Vmid") && !l.starts_with("Skipping invalid VM")
+        })
+        .map(str::to_string)
+        .collect()
+}
+
 /// The candidate path start with the most whitespace before it (the last such on a tie).
 fn widest_gap(before: &str, candidates: &[usize]) -> Option<usize> {
     candidates.iter().copied().max_by_key(|&at| {
@@ -373,6 +388,9 @@ Skipping invalid VM '7'\n\
             rows[0].annotation, "x\n12 apples",
             "a line without a path continues the annotation"
         );
+        assert!(unread_lines(out).is_empty());
+        let odd = "Vmid Name File\n7 vm [ds] vm/vm.ovf x\n5      vm   [ds] vm/vm.vmx   otherGuest   vmx-13\n";
+        assert_eq!(unread_lines(odd), ["7 vm [ds] vm/vm.ovf x"]);
         // Templates are registered with a `.vmtx`.
         let rows = getallvms("3      tmpl   [ds 1] tmpl/tmpl.vmtx   rhel9_64Guest   vmx-21\n");
         assert_eq!(
