@@ -65,25 +65,29 @@ fn config_and_summary_answer_for_devices_power_state_and_tools() {
     }
 }
 
-#[test]
-fn getdevices_getstate_and_get_guest_fill_in_when_config_and_summary_fail() {
+/// `get.config` and `get.summary` fail for every VM, as hostd does for a VM it cannot load.
+fn config_and_summary_fail() -> Faults {
     let fails = |command: &str| FailRule {
         command: command.into(),
         exit_code: 1,
         stderr: "vim.fault.NotFound".into(),
-        times: None,
-        formatter: None,
+        ..FailRule::default()
     };
+    Faults {
+        fail: vec![
+            fails("vim-cmd vmsvc/get.config"),
+            fails("vim-cmd vmsvc/get.summary"),
+        ],
+        ..Faults::default()
+    }
+}
+
+#[test]
+fn getdevices_getstate_and_get_guest_fill_in_when_config_and_summary_fail() {
     let healthy = SimHost::start(SimOptions::default()).unwrap();
     let broken = SimHost::start(SimOptions {
         command_log: true,
-        faults: Faults {
-            fail: vec![
-                fails("vim-cmd vmsvc/get.config"),
-                fails("vim-cmd vmsvc/get.summary"),
-            ],
-            ..Faults::default()
-        },
+        faults: config_and_summary_fail(),
         ..SimOptions::default()
     })
     .unwrap();
@@ -125,12 +129,6 @@ fn names_and_paths_with_brackets_spaces_and_multiline_annotations_are_exact() {
         st.vms[2].name = "[tmp] build   01".into();
         st.vms[2].dir = st.vms[2].name.clone();
     };
-    let fails = |command: &str| FailRule {
-        command: command.into(),
-        exit_code: 1,
-        stderr: "vim.fault.NotFound".into(),
-        ..FailRule::default()
-    };
     let healthy = SimHost::start(SimOptions {
         seed: seed(),
         ..SimOptions::default()
@@ -138,13 +136,7 @@ fn names_and_paths_with_brackets_spaces_and_multiline_annotations_are_exact() {
     .unwrap();
     let rows_only = SimHost::start(SimOptions {
         seed: seed(),
-        faults: Faults {
-            fail: vec![
-                fails("vim-cmd vmsvc/get.config"),
-                fails("vim-cmd vmsvc/get.summary"),
-            ],
-            ..Faults::default()
-        },
+        faults: config_and_summary_fail(),
         ..SimOptions::default()
     })
     .unwrap();
