@@ -152,7 +152,7 @@ pub fn object_queries(facts: &HostFacts, answers: &Answers) -> Vec<(String, Quer
             facts
                 .vmknics
                 .iter()
-                .filter(|k| !k.ip.is_empty())
+                .filter(|k| !k.ip.is_empty() && may_carry_management(k))
                 .map(|k| nslookup(&k.ip)),
         );
     }
@@ -164,6 +164,12 @@ fn nslookup(query: &str) -> (String, Query) {
         format!("nslookup:{query}"),
         Query::Raw(format!("nslookup {}", quote(query))),
     )
+}
+
+/// Management traffic runs on the default TCP/IP stack only: a vmknic of the vMotion or
+/// provisioning stack is never looked up (each lookup can cost a resolver timeout).
+fn may_carry_management(k: &VmkNic) -> bool {
+    matches!(k.netstack.as_str(), "" | "defaultTcpipStack")
 }
 
 /// One lookup's answer; `None` when nslookup itself did not run (busybox exits 1 for "can't
@@ -184,7 +190,7 @@ fn lookups(facts: &HostFacts, details: &Answers) -> Option<DnsLookups> {
     let reverse = facts
         .vmknics
         .iter()
-        .filter(|k| !k.ip.is_empty() && (!any_tagged || tagged(k)))
+        .filter(|k| !k.ip.is_empty() && may_carry_management(k) && (!any_tagged || tagged(k)))
         .filter_map(|k| {
             lookup(details, &k.ip).map(|a| ReverseLookup {
                 address: k.ip.clone(),
