@@ -3,10 +3,11 @@
 //!
 //! A healthy host costs two round trips on its one session: the host-wide questions (esxcli as
 //! XML, `vim-cmd` as VMODL), then the per-object ones that need their names (a vSwitch's
-//! failover policy, a vmknic's tags, every VM's config with its devices). A third is asked only
-//! for VMs whose config or summary left out their devices or power state. Each round falls back to esxcli's text
-//! form for the commands whose XML failed. A command that fails in every form leaves its facts
-//! empty and adds a note; only a host that cannot even say its version is an error.
+//! failover policy, a vmknic's tags, every VM's config with its devices, `nslookup` of the
+//! host's FQDN and addresses). A third is asked only for VMs whose config or summary left out
+//! their devices or power state. Each round falls back to esxcli's text form for the commands
+//! whose XML failed, and a note says how many did. A command that fails in every form leaves
+//! its facts empty and adds a note; only a host that cannot even say its version is an error.
 
 mod batch;
 mod hardware;
