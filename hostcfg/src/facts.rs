@@ -136,8 +136,9 @@ pub struct CpuPackage {
     pub description: String,
     /// Display family and model decoded from CPUID leaf 1 EAX (family = base + extended family;
     /// model = extended model << 4 | base model for families 6 and 15), as `esxcli hardware cpu
-    /// list` prints them. When `features` holds leaf 1 with a fully known EAX, the preflight
-    /// decodes the signature from it instead.
+    /// list` prints them; 0 when the package's leaf 1 EAX is not fully known. Decoded by
+    /// `preflight::cpuid::Signature`, the same decoder the preflight applies to the host-wide
+    /// vector when that holds leaf 1.
     pub family: u32,
     pub model: u32,
     pub stepping: u32,

@@ -1,4 +1,7 @@
-//! CPUID vectors as ESXi prints them, and the feature bits the checks compare.
+//! CPUID vectors as ESXi prints them, and the feature bits the checks compare. This is the one
+//! CPUID decoder of the crate: the collectors use [`Register`] and [`Signature`] to store each
+//! package's family/model/stepping in the facts (`host facts`), and the preflight (`host cpu`,
+//! the EVC baseline, masks) reads the same types; only the simulator keeps its own CPU model.
 //!
 //! A register is 32 characters, most significant bit first, optionally grouped by colons:
 //! `0000:0000:0000:0000:0000:0000:0000:0001`. Host vectors hold `1`, `0` or `-` (unknown). VM
@@ -478,6 +481,8 @@ mod tests {
         assert_eq!(r.known(1), Some(false));
         assert_eq!(r.known(2), Some(true));
         assert_eq!(r.value(), Some(5));
+        // An unknown bit makes the value unknown, not zero.
+        assert_eq!(r.with(7, b'-').value(), None);
         assert_eq!(r.to_string(), "0000:0000:0000:0000:0000:0000:0000:0101");
         let masked = Register::default().with(20, b'0');
         assert_eq!(
