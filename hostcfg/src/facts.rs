@@ -148,7 +148,7 @@ pub struct CpuPackage {
 
 /// One CPUID leaf as ESXi prints it: 32 characters per register, most significant bit first,
 /// grouped `????:????:…` (the colons are optional); host vectors hold `1`, `0` or `-`, VM masks
-/// also `T F R H x`. An empty register string means "nothing known / no mask" (all `-`): a VM
+/// also `T F R H h r x`. An empty register string means "nothing known / no mask" (all `-`): a VM
 /// mask `cpuid.1.ecx = "…"` sets only the `ecx` of level 1.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -839,6 +839,15 @@ fn cpu_of(lab: &mut Lab, host: &str, key: &str) {
     lab.host(host).cpu = crate::preflight::synth::cpu(key, 2, 16, 2400);
 }
 
+/// A VM mask setting only `ecx` of `leaf`, as a `.vmx` line `cpuid.<leaf>.ecx = "…"` does.
+fn ecx_mask(leaf: u32, ecx: &str) -> crate::facts::CpuIdLevel {
+    crate::facts::CpuIdLevel {
+        level: leaf,
+        ecx: ecx.into(),
+        ..Default::default()
+    }
+}
+
 #[test]
 fn cpu_vendor() {
     let rows: &[Row] = &[
@@ -944,6 +953,52 @@ fn cpu_feature_requirements() {
                 }];
             },
             Some(Error),
+        ),
+        (
+            "h (the vSphere Client's lower case) position differs between the hosts",
+            |l| {
+                cpu_of(l, "esx01", "intel-sandybridge");
+                cpu_of(l, "esx02", "intel-ivybridge");
+                l.vm("app").cpuid_masks =
+                    vec![ecx_mask(1, "--h- ---- ---- ---- ---- ---- ---- ----")];
+            },
+            Some(Error),
+        ),
+        (
+            "r position differs between the hosts",
+            |l| {
+                cpu_of(l, "esx01", "intel-sandybridge");
+                cpu_of(l, "esx02", "intel-ivybridge");
+                l.vm("app").cpuid_masks =
+                    vec![ecx_mask(1, "--r-:----:----:----:----:----:----:----")];
+            },
+            Some(Error),
+        ),
+        (
+            "h and r positions equal on both hosts",
+            |l| {
+                cpu_of(l, "esx01", "intel-ivybridge");
+                cpu_of(l, "esx02", "intel-ivybridge");
+                l.vm("app").cpuid_masks =
+                    vec![ecx_mask(1, "-rh-:----:----:----:----:----:----:----")];
+            },
+            None,
+        ),
+        (
+            "Haswell to Sandy Bridge, masks written .vmx style (space-grouped)",
+            |l| {
+                cpu_of(l, "esx02", "intel-sandybridge");
+                l.vm("app").cpuid_masks = vec![
+                    ecx_mask(1, "-00- ---- -0-- ---- ---0 ---- ---- ----"),
+                    crate::facts::CpuIdLevel {
+                        level: 7,
+                        ebx: "---- ---- ---- ---- ---- ---0 --0- 0---".into(),
+                        ..Default::default()
+                    },
+                    ecx_mask(0x8000_0001, "---- ---- ---- ---- ---- ---- --0- ----"),
+                ];
+            },
+            None,
         ),
     ];
     table(Code::FeatureRequirementsNotMet, app_to_esx02, rows);
