@@ -111,9 +111,10 @@ codes! {
     /// The vMotion vmks of source and destination are on port groups of different names.
     MismatchedVMotionNetworkNames: Vsphere, Vmotion,
         "the vMotion interfaces of the two hosts are on differently named port groups";
-    /// The vMotion vmks are in different IP subnets (vMotion across routers is unsupported).
+    /// The vMotion vmks are in different IP subnets (vMotion across routers is unsupported
+    /// unless both are on the `vmotion` TCP/IP stack).
     VMotionSubnetMismatch: Esxforge, Vmotion,
-        "the vMotion interfaces of the two hosts are in different IP subnets";
+        "the vMotion interfaces of the two hosts are in different IP subnets (not both on the vmotion TCP/IP stack)";
     /// The destination is in maintenance mode.
     InvalidHostState: Vsphere, Vmotion,
         "the destination host is in maintenance mode";
@@ -407,6 +408,30 @@ mod tests {
             serde_json::to_string(&Code::CannotAccessVmDisk).unwrap(),
             "\"CannotAccessVmDisk\""
         );
+    }
+
+    #[test]
+    fn the_documented_code_table_is_the_code_list() {
+        // docs/preflight.md promises these names as the stable JSON `code` values: the table
+        // must list every code, in order, with its check, and no code that does not exist.
+        let doc = include_str!("../../../docs/preflight.md");
+        let rows: Vec<(&str, &str)> = doc
+            .lines()
+            .filter_map(|l| {
+                let mut cells = l.strip_prefix("| `")?.split('|');
+                let code = cells.next()?.trim().trim_end_matches('`');
+                Some((code, cells.next()?.trim()))
+            })
+            .collect();
+        let want: Vec<(&str, String)> = Code::ALL
+            .iter()
+            .map(|c| {
+                let check = serde_json::to_value(c.check()).unwrap();
+                (c.as_str(), check.as_str().unwrap().to_string())
+            })
+            .collect();
+        let got: Vec<(&str, String)> = rows.iter().map(|(c, k)| (*c, k.to_string())).collect();
+        assert_eq!(got, want);
     }
 
     #[test]

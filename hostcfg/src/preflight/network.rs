@@ -11,6 +11,10 @@ use crate::facts::{Device, Nic, Teaming, VmkNic};
 /// vMotion is supported on links of at least this speed, full duplex.
 pub const VMOTION_MIN_MBPS: u32 = 1000;
 
+/// The TCP/IP stack ESXi 6.0+ dedicates to vMotion: a vmk on it carries vMotion without the
+/// `VMotion` tag, and may route (it has its own default gateway).
+pub const VMOTION_NETSTACK: &str = "vmotion";
+
 /// A VMkernel service, as the host tags vmks with it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Service {
@@ -30,7 +34,7 @@ impl Service {
 
     fn carries(self, vmk: &VmkNic) -> bool {
         vmk.tags.iter().any(|t| t.eq_ignore_ascii_case(self.tag()))
-            || (self == Service::Vmotion && vmk.netstack.eq_ignore_ascii_case("vmotion"))
+            || (self == Service::Vmotion && vmk.netstack.eq_ignore_ascii_case(VMOTION_NETSTACK))
     }
 }
 
@@ -220,17 +224,23 @@ pub fn vmotion_pair(src: &HostView<'_>, dst: &HostView<'_>) -> Vec<Finding> {
             .device(&b.vmk.name),
         );
     }
-    if let (Some(na), Some(nb)) = (subnet(a.vmk), subnet(b.vmk)) {
+    // Routed vMotion is supported on the `vmotion` TCP/IP stack (ESXi 6.0+), which has its own
+    // gateway: different subnets there are a design, not a mistake.
+    let routed = [a.vmk, b.vmk]
+        .iter()
+        .all(|v| v.netstack.eq_ignore_ascii_case(VMOTION_NETSTACK));
+    if let (false, Some(na), Some(nb)) = (routed, subnet(a.vmk), subnet(b.vmk)) {
         if na != nb {
             out.push(
                 Finding::warning(
                     Code::VMotionSubnetMismatch,
                     format!(
                         "{} {} ({}/{}) and {} {} ({}/{}) are in different subnets: vMotion across routers \
-                         is unsupported (ESXi 6.0+ supports it only on the vmotion TCP/IP stack with a gateway)",
+                         is unsupported outside the vmotion TCP/IP stack (ESXi 6.0+)",
                         src.name, a.vmk.name, a.vmk.ip, a.vmk.netmask, dst.name, b.vmk.name, b.vmk.ip, b.vmk.netmask
                     ),
-                    "put the vMotion vmks of all hosts in one layer-2 network and subnet",
+                    "put the vMotion vmks of all hosts in one layer-2 network and subnet, or move them to the vmotion \
+                     TCP/IP stack with a gateway",
                 )
                 .host(dst.name)
                 .device(&b.vmk.name),

@@ -152,6 +152,24 @@ fn vmotion_network_names_and_subnets() {
             |l| l.host("esx02").vmknics[1].ip = "10.0.2.11".into(),
             Some(Warning),
         ),
+        (
+            "another subnet, one end on the vmotion TCP/IP stack",
+            |l| {
+                l.host("esx02").vmknics[1].ip = "10.0.2.11".into();
+                l.host("esx02").vmknics[1].netstack = "vmotion".into();
+            },
+            Some(Warning),
+        ),
+        (
+            "another subnet, routed on the vmotion TCP/IP stack of both",
+            |l| {
+                for h in ["esx01", "esx02"] {
+                    l.host(h).vmknics[1].netstack = "vmotion".into();
+                }
+                l.host("esx02").vmknics[1].ip = "10.0.2.11".into();
+            },
+            None,
+        ),
     ];
     table(Code::VMotionSubnetMismatch, app_to_esx02, subnets);
 }
