@@ -155,6 +155,9 @@ codes! {
     /// CPU or memory affinity set on a powered-on VM.
     AffinityConfigured: Vsphere, Vmotion,
         "CPU or memory scheduling affinity set on a powered-on VM";
+    /// An FT-protected VM would land on the host running its other FT copy.
+    FaultToleranceAntiAffinityViolated: Vsphere, Vmotion,
+        "an FT VM would land on the host that runs its other FT copy (primary and secondary must be apart)";
     /// Snapshots present.
     SnapshotRevertIssue: Vsphere, Vmotion,
         "the VM has snapshots (reverting after the move may fail)";

@@ -370,6 +370,24 @@ pub fn vm_destination_static(
     } else {
         Severity::Warning
     };
+    // An FT secondary is registered under the primary's name on another host; the two must
+    // never share a host.
+    if v.fault_tolerance
+        && view
+            .vms_named(v.name)
+            .iter()
+            .any(|&o| o != vm && view.vm(o).host == dst && view.vm(o).fault_tolerance)
+    {
+        push(Finding::error(
+            Code::FaultToleranceAntiAffinityViolated,
+            format!(
+                "the VM is FT-protected and its other FT copy runs on {}: primary and secondary \
+                 must run on different hosts",
+                d.name
+            ),
+            format!("pick a host other than {}", d.name),
+        ));
+    }
     if d.cpu.threads > 0 && v.facts.num_cpu > d.cpu.threads {
         push(Finding::new(
             sev,

@@ -381,6 +381,15 @@ fn cannot_access_vm_disk_and_config() {
             Some(Error),
         ),
         (
+            "same UUID under another name on the destination",
+            |l| {
+                // vCenter matches datastores by identity: a renamed mount is the same volume.
+                let h = l.host("esx02");
+                h.datastores[1].name = "shared-renamed".into();
+            },
+            None,
+        ),
+        (
             "same name, different UUID on the destination",
             |l| {
                 // A datastore named like the shared one but another volume: names lie, UUIDs do not.
@@ -641,6 +650,34 @@ fn affinity_configured() {
         ),
     ];
     table(Code::AffinityConfigured, app_to_esx02, rows);
+}
+
+/// An FT-protected `app` on esx01; with `twin_ft`, its secondary (same name) runs on esx02.
+fn ft_pair(lab: &mut Lab, twin_ft: bool) {
+    lab.vm("app").fault_tolerance = true;
+    lab.add_vm("esx02", "app", 4096).fault_tolerance = twin_ft;
+}
+
+#[test]
+fn fault_tolerance_anti_affinity() {
+    let rows: &[Row] = &[
+        (
+            "an FT VM whose secondary runs elsewhere",
+            |l| l.vm("app").fault_tolerance = true,
+            None,
+        ),
+        (
+            "a VM of the same name on the destination, not FT",
+            |l| ft_pair(l, false),
+            None,
+        ),
+        (
+            "the FT secondary runs on the destination",
+            |l| ft_pair(l, true),
+            Some(Error),
+        ),
+    ];
+    table(Code::FaultToleranceAntiAffinityViolated, app_to_esx02, rows);
 }
 
 #[test]
