@@ -390,11 +390,7 @@ pub fn cluster_findings(view: &ClusterView<'_>) -> Vec<Finding> {
             .collect();
         if !disabled.is_empty() {
             let f = Finding::new(
-                if configured_mode.is_some() {
-                    Severity::Error
-                } else {
-                    Severity::Warning
-                },
+                Severity::error_if(configured_mode.is_some()),
                 Code::EVCAdmissionFailedCPUFeaturesForMode,
                 format!(
                     "{}: {} disabled in the firmware; EVC needs both enabled",
@@ -484,11 +480,7 @@ pub fn vm_cpu(view: &ClusterView<'_>, vm: VmId, dst: HostId) -> Vec<Finding> {
         return Vec::new();
     }
     let (src, d) = (view.host(v.host), view.host(dst));
-    let sev = if v.powered_on() {
-        Severity::Error
-    } else {
-        Severity::Warning
-    };
+    let sev = Severity::error_if(v.powered_on());
     if let (Some(a), Some(b)) = (src.cpu.vendor, d.cpu.vendor) {
         if a != b {
             return vec![Finding::new(

@@ -228,6 +228,19 @@ const fn arch(
     }
 }
 
+/// An Intel family 6 model 0x55 row for `steppings`.
+const fn model_55(
+    name: &'static str,
+    steppings: (u32, u32),
+    max_mode: &'static str,
+    verified: bool,
+) -> Microarch {
+    Microarch {
+        steppings,
+        ..arch(name, Vendor::Intel, 6, &[(0x55, 0x55)], max_mode, verified)
+    }
+}
+
 /// The table. Rows are matched in order; the first match wins.
 pub const MICROARCHS: &[Microarch] = &[
     // Intel family 6.
@@ -295,35 +308,10 @@ pub const MICROARCHS: &[Microarch] = &[
         "intel-broadwell",
         true,
     ),
-    Microarch {
-        name: "Skylake-SP",
-        steppings: (0, 4),
-        ..arch("", Vendor::Intel, 6, &[(0x55, 0x55)], "intel-skylake", true)
-    },
-    Microarch {
-        name: "Cascade Lake",
-        steppings: (5, 7),
-        ..arch(
-            "",
-            Vendor::Intel,
-            6,
-            &[(0x55, 0x55)],
-            "intel-cascadelake",
-            false,
-        )
-    },
-    Microarch {
-        name: "Cooper Lake",
-        steppings: (10, 11),
-        ..arch(
-            "",
-            Vendor::Intel,
-            6,
-            &[(0x55, 0x55)],
-            "intel-cascadelake",
-            false,
-        )
-    },
+    // Xeon Scalable generations 1-3 share display model 0x55; the stepping tells them apart.
+    model_55("Skylake-SP", (0, 4), "intel-skylake", true),
+    model_55("Cascade Lake", (5, 7), "intel-cascadelake", false),
+    model_55("Cooper Lake", (10, 11), "intel-cascadelake", false),
     arch(
         "Skylake / Kaby Lake / Coffee Lake (client)",
         Vendor::Intel,

@@ -19,6 +19,17 @@ pub enum Severity {
 }
 
 impl Severity {
+    /// `Error` when `blocks`, else `Warning`: vCenter reports many checks either way depending
+    /// on the case (a device connected or only configured, a VM powered on or off, a rule
+    /// mandatory or not, EVC on or off).
+    pub fn error_if(blocks: bool) -> Severity {
+        if blocks {
+            Severity::Error
+        } else {
+            Severity::Warning
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Info => "info",

@@ -4,7 +4,7 @@
 
 use std::net::Ipv4Addr;
 
-use super::finding::{Code, Finding};
+use super::finding::{Code, Finding, Severity};
 use super::view::{ClusterView, HostId, HostView, VmId};
 use crate::facts::{Device, Nic, Teaming, VmkNic};
 
@@ -318,11 +318,12 @@ pub fn vm_intranet(view: &ClusterView<'_>, vm: VmId) -> Vec<Finding> {
         );
         let remedy =
             "move the NIC to a port group with uplinks that exists on every host, or disconnect it";
-        let f = if active {
-            Finding::error(Code::VMOnVirtualIntranet, msg, remedy)
-        } else {
-            Finding::warning(Code::VMOnVirtualIntranet, msg, remedy)
-        };
+        let f = Finding::new(
+            Severity::error_if(active),
+            Code::VMOnVirtualIntranet,
+            msg,
+            remedy,
+        );
         out.push(f.host(src.name).vm(v.name).device(label));
     }
     out
@@ -387,11 +388,12 @@ pub fn vm_networks(view: &ClusterView<'_>, vm: VmId, dst: HostId) -> Vec<Finding
             "create port group {network:?} (exact same label) on {} with the same VLAN",
             d.name
         );
-        let f = if active {
-            Finding::error(Code::CannotAccessNetwork, msg, remedy)
-        } else {
-            Finding::warning(Code::CannotAccessNetwork, msg, remedy)
-        };
+        let f = Finding::new(
+            Severity::error_if(active),
+            Code::CannotAccessNetwork,
+            msg,
+            remedy,
+        );
         out.push(f.host(d.name).vm(v.name).device(label));
     }
     out

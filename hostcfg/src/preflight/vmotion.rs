@@ -118,12 +118,8 @@ pub fn vm_source(view: &ClusterView<'_>, vm: VmId) -> Vec<Finding> {
                         );
                         let remedy = "disconnect the device and set it to a client device or an image on shared storage";
                         push(
-                            if active {
-                                Finding::error(Code::CannotAccessVmDevice, msg, remedy)
-                            } else {
-                                Finding::warning(Code::CannotAccessVmDevice, msg, remedy)
-                            }
-                            .device(label),
+                            Finding::new(Severity::error_if(active), Code::CannotAccessVmDevice, msg, remedy)
+                                .device(label),
                         );
                     }
                     Backing::File { path, .. } if active && matches!(class.as_str(), "serial" | "parallel") => {
@@ -332,11 +328,12 @@ pub fn vm_destination_static(
         );
         let remedy = "disconnect the image, or keep images on a datastore every host mounts";
         push(
-            if active {
-                Finding::error(Code::CannotAccessVmDevice, msg, remedy)
-            } else {
-                Finding::warning(Code::CannotAccessVmDevice, msg, remedy)
-            }
+            Finding::new(
+                Severity::error_if(active),
+                Code::CannotAccessVmDevice,
+                msg,
+                remedy,
+            )
             .device(label),
         );
     }
@@ -365,11 +362,7 @@ pub fn vm_destination_static(
             ));
         }
     }
-    let sev = if on {
-        Severity::Error
-    } else {
-        Severity::Warning
-    };
+    let sev = Severity::error_if(on);
     // An FT secondary is registered under the primary's name on another host; the two must
     // never share a host.
     if v.fault_tolerance
