@@ -59,6 +59,9 @@ pub fn destination_state(view: &ClusterView<'_>, dst: HostId) -> Vec<Finding> {
     out
 }
 
+const HOST_DEVICE_REMEDY: &str =
+    "disconnect the device and set it to a client device or an image on shared storage";
+
 fn is_affinity_set(value: &Option<String>) -> Option<&str> {
     value
         .as_deref()
@@ -111,17 +114,16 @@ pub fn vm_source(view: &ClusterView<'_>, vm: VmId) -> Vec<Finding> {
             Device::Removable { class, label, backing, connected, .. } => {
                 let active = on && *connected;
                 match backing {
-                    Backing::HostDevice { device } => {
-                        let msg = format!(
-                            "{label} ({class}) is {} host device {device} of {src}",
-                            if active { "connected to" } else { "configured for (not connected)" }
-                        );
-                        let remedy = "disconnect the device and set it to a client device or an image on shared storage";
-                        push(
-                            Finding::new(Severity::error_if(active), Code::CannotAccessVmDevice, msg, remedy)
-                                .device(label),
-                        );
-                    }
+                    // Only the connected case is decided here; a configured but disconnected host
+                    // device depends on the destination (see `vm_destination_static`).
+                    Backing::HostDevice { device } if active => push(
+                        Finding::error(
+                            Code::CannotAccessVmDevice,
+                            format!("{label} ({class}) is connected to host device {device} of {src}"),
+                            HOST_DEVICE_REMEDY,
+                        )
+                        .device(label),
+                    ),
                     Backing::File { path, .. } if active && matches!(class.as_str(), "serial" | "parallel") => {
                         push(
                             Finding::error(
@@ -297,16 +299,40 @@ pub fn vm_destination_static(
         let Device::Removable {
             class,
             label,
-            backing:
-                Backing::File {
-                    path,
-                    datastore_uuid,
-                },
+            backing,
             connected,
             ..
         } = dev
         else {
             continue;
+        };
+        let active = on && *connected;
+        let (path, datastore_uuid) = match backing {
+            Backing::File {
+                path,
+                datastore_uuid,
+            } => (path, datastore_uuid),
+            // vCenter warns about a disconnected host device only when the destination has no
+            // device of the same name (hostops.md §3.2, `CannotAccessVmDevice`).
+            Backing::HostDevice { device } if !active => {
+                let name = device.rsplit('/').next().unwrap_or(device);
+                if !d.sees_lun(name) {
+                    push(
+                        Finding::warning(
+                            Code::CannotAccessVmDevice,
+                            format!(
+                                "{label} ({class}) is configured for (not connected) host device {device}, which {} \
+                                 does not have",
+                                d.name
+                            ),
+                            HOST_DEVICE_REMEDY,
+                        )
+                        .device(label),
+                    );
+                }
+                continue;
+            }
+            _ => continue,
         };
         if matches!(class.as_str(), "serial" | "parallel") {
             continue;
@@ -315,7 +341,6 @@ pub fn vm_destination_static(
         if !not_mounted(&file) {
             continue;
         }
-        let active = on && *connected;
         let msg = format!(
             "{label} ({class}) {} image {path} on {}, which {} does not mount",
             if active {

@@ -516,6 +516,26 @@ fn cannot_access_vm_device() {
             Some(Warning),
         ),
         (
+            "host CD-ROM configured, not connected, the destination has one of that name",
+            |l| {
+                set_cdrom(
+                    l,
+                    Backing::HostDevice {
+                        device: "/vmfs/devices/cdrom/mpx.vmhba32:C0:T0:L0".into(),
+                    },
+                    false,
+                );
+                l.host("esx02")
+                    .storage_devices
+                    .push(crate::facts::StorageDevice {
+                        name: "mpx.vmhba32:C0:T0:L0".into(),
+                        is_local: true,
+                        size_mb: 0,
+                    });
+            },
+            None,
+        ),
+        (
             "ISO on a local datastore, connected",
             |l| {
                 let b = local_iso(l);
