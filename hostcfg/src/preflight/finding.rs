@@ -160,9 +160,10 @@ codes! {
     /// A connected serial or parallel port backed by a file.
     FileBackedPortNotSupported: Vsphere, Vmotion,
         "a connected serial or parallel port backed by a file";
-    /// A connected USB or PCI passthrough device.
+    /// A PCI passthrough device (DirectPath I/O, vGPU) or a connected USB passthrough device on
+    /// a powered-on VM.
     DisallowedMigrationDeviceAttached: Vsphere, Vmotion,
-        "a connected passthrough (USB/PCI) device";
+        "a PCI passthrough device (DirectPath I/O, vGPU) or a connected USB passthrough device on a powered-on VM";
     /// CPU or memory affinity set on a powered-on VM.
     AffinityConfigured: Vsphere, Vmotion,
         "CPU or memory scheduling affinity set on a powered-on VM";

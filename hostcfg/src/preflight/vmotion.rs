@@ -59,6 +59,15 @@ pub fn destination_state(view: &ClusterView<'_>, dst: HostId) -> Vec<Finding> {
     out
 }
 
+/// A PCI passthrough (DirectPath I/O or vGPU) device: vSphere labels them `PCI device N`. They
+/// have no connection state (the host reports none, so the facts say "not connected"), and
+/// they pin a powered-on VM whatever that state says; USB devices go by their connection.
+fn is_pci_passthrough(label: &str) -> bool {
+    label
+        .get(..10)
+        .is_some_and(|p| p.eq_ignore_ascii_case("PCI device"))
+}
+
 const HOST_DEVICE_REMEDY: &str =
     "disconnect the device and set it to a client device or an image on shared storage";
 
@@ -145,11 +154,13 @@ pub fn vm_source(view: &ClusterView<'_>, vm: VmId) -> Vec<Finding> {
                     _ => {}
                 }
             }
-            Device::Passthrough { label, connected } if on && *connected => push(
+            Device::Passthrough { label, connected } if on && (*connected || is_pci_passthrough(label)) => push(
                 Finding::error(
                     Code::DisallowedMigrationDeviceAttached,
-                    format!("{label} is a connected passthrough device, tied to {src}'s hardware"),
-                    "power the VM off and remove or disconnect the passthrough device, then migrate",
+                    format!("{label} is a passthrough device, tied to {src}'s hardware"),
+                    "power the VM off and remove or disconnect the passthrough device, then migrate (an NVIDIA vGPU \
+                     moves only when vCenter has vgpu.hotmigrate.enabled, vSphere 6.7 U1+; a USB device only when \
+                     it was added with vMotion support)",
                 )
                 .device(label),
             ),

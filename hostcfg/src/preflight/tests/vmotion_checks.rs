@@ -623,18 +623,35 @@ fn remote_file_backed_and_passthrough_devices() {
         ),
     ];
     table(Code::FileBackedPortNotSupported, app_to_esx02, port);
-    fn passthrough(lab: &mut Lab, connected: bool) {
+    fn passthrough(lab: &mut Lab, label: &str, connected: bool) {
         app_devices(lab).push(Device::Passthrough {
-            label: "PCI device 0".into(),
+            label: label.into(),
             connected,
         });
     }
     let pt: &[Row] = &[
-        ("passthrough disconnected", |l| passthrough(l, false), None),
         (
-            "passthrough connected",
-            |l| passthrough(l, true),
+            "USB passthrough disconnected",
+            |l| passthrough(l, "USB 1", false),
+            None,
+        ),
+        (
+            "USB passthrough connected",
+            |l| passthrough(l, "USB 1", true),
             Some(Error),
+        ),
+        (
+            "PCI passthrough (no connection state reported)",
+            |l| passthrough(l, "PCI device 0", false),
+            Some(Error),
+        ),
+        (
+            "PCI passthrough on a powered-off VM (cold migration)",
+            |l| {
+                passthrough(l, "PCI device 0", true);
+                l.vm("app").powered_on = false;
+            },
+            None,
         ),
     ];
     table(Code::DisallowedMigrationDeviceAttached, app_to_esx02, pt);
