@@ -365,7 +365,10 @@ pub fn vm_networks(view: &ClusterView<'_>, vm: VmId, dst: HostId) -> Vec<Finding
             }
             continue;
         }
-        if d.portgroup(network).is_some() {
+        // No port group name and no distributed switch: a backing the host does not name (an
+        // NSX opaque network, or a NIC with no network at all). Nothing to compare, and vCenter
+        // does not refuse it for that: no finding rather than a guess.
+        if network.trim().is_empty() || d.portgroup(network).is_some() {
             continue;
         }
         let hint = match d.portgroup_other_case(network) {

@@ -324,6 +324,22 @@ fn internal_switch(lab: &mut Lab, connected: bool) {
 }
 
 #[test]
+fn a_nic_without_a_named_network_is_not_guessed_at() {
+    let mut lab = Lab::pair();
+    for d in app_devices(&mut lab) {
+        if let Device::Nic { network, .. } = d {
+            // An NSX opaque network: the host names no port group and no vDS.
+            network.clear();
+        }
+    }
+    let f = app_to_esx02(&lab);
+    assert!(
+        f.iter().all(|f| f.code != Code::CannotAccessNetwork),
+        "{f:#?}"
+    );
+}
+
+#[test]
 fn vm_on_virtual_intranet() {
     let rows: &[Row] = &[
         ("a port group with uplinks", nothing, None),
