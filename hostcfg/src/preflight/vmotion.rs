@@ -209,6 +209,7 @@ pub fn vm_source(view: &ClusterView<'_>, vm: VmId) -> Vec<Finding> {
 /// Maximum virtual hardware version per ESXi release (KB 2007240, from memory: verify on a
 /// lab host). Rows: (major, minor, update) → vmx-N; the last row not above the host wins.
 const HW_VERSIONS: &[((u32, u32, u32), u32)] = &[
+    ((3, 5, 0), 4),
     ((4, 0, 0), 7),
     ((5, 0, 0), 8),
     ((5, 1, 0), 9),
@@ -222,6 +223,7 @@ const HW_VERSIONS: &[((u32, u32, u32), u32)] = &[
     ((7, 0, 2), 19),
     ((8, 0, 0), 20),
     ((8, 0, 2), 21),
+    ((9, 0, 0), 22),
 ];
 
 /// The newest `vmx-N` a host of this version runs.

@@ -810,6 +810,22 @@ fn hardware_version_and_vcpus() {
             },
             None,
         ),
+        (
+            "vmx-22 to 8.0 U3",
+            |l| {
+                l.host("esx02").version.version = "8.0.3".into();
+                l.vm("app").hw_version = "vmx-22".into();
+            },
+            Some(Error),
+        ),
+        (
+            "vmx-22 to 9.0",
+            |l| {
+                l.host("esx02").version.version = "9.0.0".into();
+                l.vm("app").hw_version = "vmx-22".into();
+            },
+            None,
+        ),
     ];
     table(Code::VirtualHardwareVersionNotSupported, app_to_esx02, hw);
     let cpus: &[Row] = &[
