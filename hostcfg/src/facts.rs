@@ -439,7 +439,9 @@ pub enum Device {
         connected: bool,
         start_connected: bool,
     },
-    /// USB or PCI passthrough: never movable while connected.
+    /// USB or PCI passthrough (`VirtualUSB`, `VirtualPCIPassthrough`). A connected USB device
+    /// pins a powered-on VM; a PCI device (DirectPath I/O, vGPU: labelled `PCI device N`) has no
+    /// connection state on a real host (`connected` is then false) and pins it regardless.
     Passthrough { label: String, connected: bool },
 }
 
