@@ -345,7 +345,8 @@ fn print_outcomes_json<R: serde::Serialize>(outcomes: &[HostOutcome<R>]) {
 }
 
 /// Writes `dir/name` through a temporary file in `dir`, so a reader never sees half of it.
-fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> anyhow::Result<PathBuf> {
+/// The CLI's one atomic writer (`preflight synth` uses it too).
+pub(crate) fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> anyhow::Result<PathBuf> {
     use std::io::Write;
     std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
     let path = dir.join(name);
