@@ -365,7 +365,7 @@ pub(crate) fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> anyhow::
 struct FactsArgs {
     #[command(flatten)]
     fleet: Fleet,
-    /// Also write every host's facts to DIR/<host>.json (the preflight's offline input).
+    /// Also write every host's facts to DIR/HOST.json (the preflight's offline input).
     #[arg(long, value_name = "DIR")]
     save: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t)]
@@ -633,7 +633,7 @@ fn print_apply(r: &ApplyReport, diff: bool) {
 struct BackupArgs {
     #[command(flatten)]
     fleet: Fleet,
-    /// Bundles go to DIR/<host>/ with a JSON manifest each.
+    /// Bundles go to DIR/HOST/ with a JSON manifest each.
     #[arg(long, value_name = "DIR")]
     dest: PathBuf,
     /// Keep the newest N bundles per host (older ones are removed after the new one is verified).

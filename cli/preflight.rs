@@ -71,7 +71,7 @@ pub struct Source {
     /// The inventory: its hosts and its `cluster:` section.
     #[arg(short = 'i', long = "inventory", value_name = "INV")]
     pub inventory: Option<PathBuf>,
-    /// Facts saved by `esxforge host facts --save DIR` (DIR/<host>.json), instead of gathering
+    /// Facts saved by `esxforge host facts --save DIR` (DIR/HOST.json), instead of gathering
     /// them from the inventory's hosts over SSH. Without an inventory, every DIR/*.json is a
     /// host of the cluster.
     #[arg(long, value_name = "DIR")]

@@ -27,7 +27,7 @@
 //! # Ok::<(), preflight::PreflightError>(())
 //! ```
 //!
-//! Modules: [`vmotion`] (host requirements, VM errors and warnings), [`network`], [`cpu`]
+//! Modules: [`vmotion`](mod@vmotion) (host requirements, VM errors and warnings), [`network`], [`cpu`]
 //! with [`cpuid`] and the [`evc`] table, [`precopy`], [`maintenance`] (with [`placement`]),
 //! [`ha`], [`drs`]; [`view`] indexes the facts so that 1,000 VMs on 32 hosts stay fast;
 //! [`synth`] makes realistic synthetic clusters for tests and the benchmark.
