@@ -507,3 +507,69 @@ fn rock_ridge_sources_come_out_without_rock_ridge() {
     let o = esxforge(&["iso", "verify", p(&out_iso)]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
 }
+
+/// ESXi 5.0's media record their modules with a `-` (its BOOT.CFG lists `/ata-pata.v00`,
+/// `/net-e100.v01`; a copy is quoted in a public ESXi 5 USB-install post found with
+/// `find_string "modules=/b.b00"`, and ESXi-Customizer 2.6.1's CHANGES.txt names
+/// `/tardisks/net-e100.v01`). ESXi's loaders match such names case-insensitively like any other
+/// (`vmware/esx-boot` `uefi/iso9660/fsw_iso9660.c`), so the image verifies, takes a driver, and
+/// the module keeps its name.
+#[test]
+fn esxi50_module_names_with_a_dash_verify_and_take_drivers() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let source = esxi_iso::modern_iso(
+        d,
+        &ModernSpec {
+            build: "5.0.0-0.0.469512".into(),
+            kernelopt: "runweasel".into(),
+            uefi: false,
+            relaxed_names: true,
+            extra_files: vec![("ATA-PATA.V00".into(), esxi_iso::gzip(b"x", 6))],
+            boot_cfg_edit: Some((
+                "--- /imgdb.tgz".into(),
+                "--- /ata-pata.v00 --- /imgdb.tgz".into(),
+            )),
+            ..ModernSpec::default()
+        },
+    );
+    assert!(isoinfo(&["-l"], &source).contains("ATA-PATA.V00;1"));
+    let o = esxforge(&["iso", "verify", p(&source)]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+
+    let vib = esxi_iso::vib(d, &VibSpec::driver("net-test", "1.0-1"));
+    let out_iso = d.join("out.iso");
+    let o = iso_build(&source, &out_iso, &["--add-vib", p(&vib)]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let listing = isoinfo(&["-l"], &out_iso);
+    assert!(
+        listing.contains("ATA-PATA.V00;1") && listing.contains("NET_TEST.V00;1"),
+        "{listing}"
+    );
+    let o = esxforge(&["iso", "verify", p(&out_iso)]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+
+    // The same image without the module file fails: the name must still be on the image.
+    let missing = d.join("missing");
+    std::fs::create_dir(&missing).unwrap();
+    let source = esxi_iso::modern_iso(
+        &missing,
+        &ModernSpec {
+            build: "5.0.0-0.0.469512".into(),
+            uefi: false,
+            relaxed_names: true,
+            boot_cfg_edit: Some((
+                "--- /imgdb.tgz".into(),
+                "--- /ata-pata.v00 --- /imgdb.tgz".into(),
+            )),
+            ..ModernSpec::default()
+        },
+    );
+    let o = esxforge(&["iso", "verify", p(&source)]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("/ata-pata.v00 (→ /ata-pata.v00) is not on the image"),
+        "{}",
+        text(&o)
+    );
+}
