@@ -573,3 +573,57 @@ fn esxi50_module_names_with_a_dash_verify_and_take_drivers() {
         text(&o)
     );
 }
+
+/// A vendor bundle may carry a driver for ESXi and the same driver for a DPU (product line
+/// `esxio`): the build takes the ESXi VIB and skips the other, saying so; the DPU VIB given
+/// alone is refused, naming its product line.
+#[test]
+fn vibs_for_other_product_lines_are_skipped_in_bundles_and_refused_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let source = esxi_iso::bios_only_iso(d);
+    let esxi = VibSpec::driver("net-test", "1.0-1");
+    let dpu = VibSpec {
+        seed: 3,
+        product_line: "esxio".into(),
+        ..VibSpec::driver("net-test-esxio", "1.0-1")
+    };
+    let (esxi_vib, dpu_vib) = (esxi_iso::vib(d, &esxi), esxi_iso::vib(d, &dpu));
+    let bundle = esxi_iso::bundle(
+        d,
+        "net-test-offline_bundle.zip",
+        &[
+            (
+                &esxi_vib,
+                &esxi,
+                format!("vib20/net-test/{}.vib", esxi.id()),
+            ),
+            (
+                &dpu_vib,
+                &dpu,
+                format!("vib20/net-test-esxio/{}.vib", dpu.id()),
+            ),
+        ],
+    );
+    let out_iso = d.join("out.iso");
+    let o = iso_build(&source, &out_iso, &["--add-bundle", p(&bundle)]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        text(&o).contains("skipped VIB TST_bootbank_net-test-esxio_1.0-1")
+            && text(&o).contains("esxio"),
+        "{}",
+        text(&o)
+    );
+    let listing = isoinfo(&["-l"], &out_iso);
+    assert!(listing.contains("NET_TEST.V00;1"), "{listing}");
+    assert!(!listing.contains("NET_TEST.V01"), "{listing}");
+
+    let o = iso_build(&source, &d.join("dpu.iso"), &["--add-vib", p(&dpu_vib)]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("product line esxio") && text(&o).contains("net-test-esxio"),
+        "{}",
+        text(&o)
+    );
+    assert!(!d.join("dpu.iso").exists());
+}

@@ -279,6 +279,16 @@ impl Remaster {
                     bundle.vibs().get(i).map_or("", |v| v.path.as_str())
                 );
                 let reopened = Vib::open(extracted.path())?;
+                // Vendor bundles may carry the same driver for another product line too (a DPU's
+                // `esxio`): that VIB is not for this installer, the bundle's others are.
+                if let Some(lines) = reopened.descriptor().foreign_product_lines() {
+                    self.changes.push(format!(
+                        "skipped VIB {} from {label}: built for {}, not embeddedEsx",
+                        reopened.descriptor().id(),
+                        lines.join(", ")
+                    ));
+                    continue;
+                }
                 out.push((label, reopened));
                 self.extracted_vibs.push(extracted);
             }

@@ -175,6 +175,23 @@ impl Descriptor {
         Ok(descriptor)
     }
 
+    /// The product lines other than ESXi's own (`embeddedEsx`) that this VIB names as its only
+    /// platforms (a DPU `esxio` VIB, an ESX 4.x `esx` one), or `None` when it is for ESXi or says
+    /// nothing. The installer installs `embeddedEsx` software only.
+    pub fn foreign_product_lines(&self) -> Option<Vec<String>> {
+        let esxi = |p: &Platform| p.product_line.eq_ignore_ascii_case("embeddedEsx");
+        if self.platforms.is_empty() || self.platforms.iter().any(esxi) {
+            return None;
+        }
+        let mut lines: Vec<String> = self
+            .platforms
+            .iter()
+            .map(|p| p.product_line.clone())
+            .collect();
+        lines.dedup();
+        Some(lines)
+    }
+
     /// The VIB ID the image database uses: `VENDOR_TYPE_NAME_VERSION`.
     pub fn id(&self) -> String {
         format!(
@@ -352,9 +369,9 @@ impl<R: Read + Seek> Vib<R> {
         }
     }
 
-    /// Refuses a VIB that ESXi `target` will not load from installer media: a 4.x VIB, a payload
-    /// type that is not a boot module, and on ESXi 8 a payload without a `sha-256` `gunzip`
-    /// checksum.
+    /// Refuses a VIB that ESXi `target` will not load from installer media: a 4.x VIB, one for
+    /// another product line, a payload type that is not a boot module, and on ESXi 8 a payload
+    /// without a `sha-256` `gunzip` checksum.
     pub fn check_target(&self, target: &MediaVersion) -> Result<(), Error> {
         let d = &self.descriptor;
         let incompatible = |why: String| Error::Incompatible {
@@ -378,6 +395,12 @@ impl<R: Read + Seek> Vib<R> {
                     "4.x"
                 },
                 d.format
+            )));
+        }
+        if let Some(lines) = d.foreign_product_lines() {
+            return Err(incompatible(format!(
+                "it is built for product line {} (its <softwarePlatform productLineID>), not embeddedEsx, which an ESXi installer installs",
+                lines.join(", ")
             )));
         }
         if d.payloads.is_empty() {
@@ -657,6 +680,40 @@ pub(crate) mod tests {
             err.contains("sha-256") && err.contains("ESXi 8") && err.contains("old.vib"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn vibs_for_other_product_lines_are_refused() {
+        let target = MediaVersion::parse("8.0.3-0.35.24280767").unwrap();
+        for (platforms, refused) in [
+            (
+                "<softwarePlatform version=\"8.0.0\" locale=\"\" productLineID=\"esxio\"/>",
+                true,
+            ),
+            (
+                "<softwarePlatform version=\"8.0.0\" locale=\"\" productLineID=\"esxio\"/><softwarePlatform version=\"8.0.0\" locale=\"\" productLineID=\"embeddedEsx\"/>",
+                false,
+            ),
+            ("", false),
+        ] {
+            let gz = gzip(b"x");
+            let sums = format!(
+                "<checksum checksum-type=\"sha-256\" verify-process=\"gunzip\">{}</checksum>",
+                sha256(b"x")
+            );
+            let d = descriptor("net-dpu", "1", "net-dpu", gz.len(), &sums).replace(
+                "<softwarePlatform version=\"8.0\" locale=\"\" productLineID=\"embeddedEsx\"/>",
+                platforms,
+            );
+            let bytes = archive(&[("descriptor.xml", d.as_bytes()), ("net-dpu", &gz)], false);
+            let vib = Vib::from_reader("dpu.vib", Cursor::new(bytes)).unwrap();
+            let result = vib.check_target(&target);
+            assert_eq!(result.is_err(), refused, "{platforms}: {result:?}");
+            if let Err(e) = result {
+                let e = e.to_string();
+                assert!(e.contains("dpu.vib") && e.contains("esxio"), "{e}");
+            }
+        }
     }
 
     #[test]
