@@ -627,3 +627,59 @@ fn vibs_for_other_product_lines_are_skipped_in_bundles_and_refused_alone() {
     );
     assert!(!d.join("dpu.iso").exists());
 }
+
+/// The build verifies its own output. A check the source already fails (here a module that
+/// both BOOT.CFGs list but the image lacks) is inherited, not caused: the image is built and
+/// the failure reported as a warning. A failure the build would introduce (a `ks=` naming a
+/// kickstart that is not on the image) refuses the image, and nothing is left behind.
+#[test]
+fn only_failures_the_build_introduces_refuse_the_image() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let source = esxi_iso::modern_iso(
+        d,
+        &ModernSpec {
+            uefi: false,
+            boot_cfg_edit: Some((
+                "--- /imgdb.tgz".into(),
+                "--- /gone.v00 --- /imgdb.tgz".into(),
+            )),
+            ..ModernSpec::default()
+        },
+    );
+    let missing = "/gone.v00 (→ /gone.v00) is not on the image";
+    let o = esxforge(&["iso", "verify", p(&source)]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains(missing), "{}", text(&o));
+    let vib = esxi_iso::vib(d, &VibSpec::driver("net-test", "1.0-1"));
+    let out_iso = d.join("out.iso");
+    let o = iso_build(&source, &out_iso, &["--add-vib", p(&vib)]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        text(&o).contains(missing) && text(&o).contains("already in the source image"),
+        "{}",
+        text(&o)
+    );
+    assert!(isoinfo(&["-l"], &out_iso).contains("NET_TEST.V00;1"));
+
+    let out_dir = d.join("out");
+    std::fs::create_dir(&out_dir).unwrap();
+    let good = esxi_iso::bios_only_iso(&out_dir);
+    let o = iso_build(
+        &good,
+        &out_dir.join("x.iso"),
+        &["--kernelopt", "ks=cdrom:/MISSING.CFG"],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("failed verification, so it was not written")
+            && text(&o).contains("ks=cdrom:/MISSING.CFG is not on the image"),
+        "{}",
+        text(&o)
+    );
+    let left: Vec<_> = std::fs::read_dir(&out_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left.len(), 1, "only the source: {left:?}");
+}

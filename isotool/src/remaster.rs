@@ -10,7 +10,8 @@
 //! system area; the boot-info-table re-patched where the loader lands), the planned files
 //! replaced, removed or added by their primary paths, then `finish` into a temporary file beside
 //! the output while the SHA-256 and MD5 are computed. It re-reads the result and verifies it as
-//! `iso verify` does, and only then renames it into place and writes `OUT.iso.sha256` and
+//! `iso verify` does — a check the source already failed is a warning, any other failure refuses
+//! the image — and only then renames it into place and writes `OUT.iso.sha256` and
 //! `OUT.iso.md5`. The source is only ever read, and a failure leaves the output folder as it was.
 //!
 //! ```no_run
@@ -113,6 +114,10 @@ pub struct Remaster {
     /// Held for their temporary files.
     extracted_vibs: Vec<ExtractedVib>,
     imagedd: Option<Imagedd>,
+    /// What `iso verify` already fails on the source (`what: detail`): the new image inherits
+    /// those, so they are reported rather than refused — an odd but working VMware image must
+    /// still be customisable.
+    source_failures: BTreeSet<String>,
 }
 
 /// What [`build`] produced.
@@ -139,6 +144,7 @@ impl Remaster {
         let shared = file.try_clone().map_err(Error::io(&label))?;
         let mut image = Image::open(file)?;
         let media = Media::read(&label, &mut image)?;
+        let source_failures = failures(&check::verify(&mut image, &media)?);
         let work = tempfile::Builder::new()
             .prefix(".esxforge-work-")
             .tempdir_in(work_dir)
@@ -157,6 +163,7 @@ impl Remaster {
             work,
             extracted_vibs: Vec::new(),
             imagedd: None,
+            source_failures,
         };
         if let Some(id) = &options.volume_id {
             plan.set_volume_id(id)?;
@@ -642,6 +649,7 @@ pub fn build(
     let version = plan.media.version.clone();
     let changes = plan.changes.clone();
     let notes = plan.notes.clone();
+    let source_failures = plan.source_failures.clone();
     let temp = tempfile::Builder::new()
         .prefix(&format!(".{file_name}."))
         .suffix(".part")
@@ -657,15 +665,13 @@ pub fn build(
     readable(temp.as_file(), &out_label)?;
 
     let checks = verify_built(temp.path())?;
-    let failures: Vec<String> = checks
-        .iter()
-        .filter(|c| c.outcome == Outcome::Fail)
-        .map(|c| format!("{}: {}", c.what, c.detail))
-        .collect();
-    if !failures.is_empty() {
+    let (inherited, new): (Vec<String>, Vec<String>) = failures(&checks)
+        .into_iter()
+        .partition(|f| source_failures.contains(f));
+    if !new.is_empty() {
         return Err(Error::Verification {
             file: out_label,
-            problems: failures,
+            problems: new,
         });
     }
     let warnings = notes
@@ -675,6 +681,11 @@ pub fn build(
                 .iter()
                 .filter(|c| c.outcome == Outcome::Warn)
                 .map(|c| format!("{}: {}", c.what, c.detail)),
+        )
+        .chain(
+            inherited
+                .into_iter()
+                .map(|f| format!("{f} (so already in the source image)")),
         )
         .collect();
 
@@ -706,6 +717,15 @@ pub fn build(
         sidecars,
         warnings,
     })
+}
+
+/// The failed checks, as `what: detail`.
+fn failures(checks: &[Check]) -> BTreeSet<String> {
+    checks
+        .iter()
+        .filter(|c| c.outcome == Outcome::Fail)
+        .map(|c| format!("{}: {}", c.what, c.detail))
+        .collect()
 }
 
 /// Re-reads a written image and runs the checks of `iso verify` on it.
