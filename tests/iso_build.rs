@@ -526,10 +526,7 @@ fn esxi50_module_names_with_a_dash_verify_and_take_drivers() {
             uefi: false,
             relaxed_names: true,
             extra_files: vec![("ATA-PATA.V00".into(), esxi_iso::gzip(b"x", 6))],
-            boot_cfg_edit: Some((
-                "--- /imgdb.tgz".into(),
-                "--- /ata-pata.v00 --- /imgdb.tgz".into(),
-            )),
+            boot_cfg_edit: listed_before_imgdb("/ata-pata.v00"),
             ..ModernSpec::default()
         },
     );
@@ -558,10 +555,7 @@ fn esxi50_module_names_with_a_dash_verify_and_take_drivers() {
             build: "5.0.0-0.0.469512".into(),
             uefi: false,
             relaxed_names: true,
-            boot_cfg_edit: Some((
-                "--- /imgdb.tgz".into(),
-                "--- /ata-pata.v00 --- /imgdb.tgz".into(),
-            )),
+            boot_cfg_edit: listed_before_imgdb("/ata-pata.v00"),
             ..ModernSpec::default()
         },
     );
@@ -640,10 +634,7 @@ fn only_failures_the_build_introduces_refuse_the_image() {
         d,
         &ModernSpec {
             uefi: false,
-            boot_cfg_edit: Some((
-                "--- /imgdb.tgz".into(),
-                "--- /gone.v00 --- /imgdb.tgz".into(),
-            )),
+            boot_cfg_edit: listed_before_imgdb("/gone.v00"),
             ..ModernSpec::default()
         },
     );
@@ -682,4 +673,12 @@ fn only_failures_the_build_introduces_refuse_the_image() {
         .map(|e| e.unwrap().file_name())
         .collect();
     assert_eq!(left.len(), 1, "only the source: {left:?}");
+}
+
+/// A `boot_cfg_edit` that lists `module` before `imgdb.tgz` in both BOOT.CFGs.
+fn listed_before_imgdb(module: &str) -> Option<(String, String)> {
+    Some((
+        "--- /imgdb.tgz".into(),
+        format!("--- {module} --- /imgdb.tgz"),
+    ))
 }
