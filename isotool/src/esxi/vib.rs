@@ -682,6 +682,29 @@ pub(crate) mod tests {
         );
     }
 
+    /// A descriptor as community build scripts write it (William Lam's VIB template, quoted in
+    /// many public repositories: found with `find_string "<vib version=\"5.0\">"`), here with
+    /// what editors add: a UTF-8 BOM, an XML declaration, a comment, CRLF line ends.
+    #[test]
+    fn community_template_descriptor_parses() {
+        let text = "\u{feff}<?xml version=\"1.0\" encoding=\"utf-8\"?>\r\n<!-- generated -->\r\n<vib version=\"5.0\">\r\n  <type>bootbank</type>\r\n  <name>w2c-letsencrypt-esxi</name>\r\n  <version>1.0.0-0.0.0</version>\r\n  <vendor>web-wack-creations</vendor>\r\n  <summary>Let's Encrypt for ESXi</summary>\r\n  <relationships>\r\n    <depends/>\r\n    <conflicts/>\r\n  </relationships>\r\n  <software-tags/>\r\n  <system-requires>\r\n    <maintenance-mode>false</maintenance-mode>\r\n  </system-requires>\r\n  <acceptance-level>community</acceptance-level>\r\n  <payloads>\r\n    <payload name=\"payload1\" type=\"tgz\" size=\"2048\">\r\n        <checksum checksum-type=\"sha-256\">AB12</checksum>\r\n        <checksum checksum-type=\"sha-256\" verify-process=\"gunzip\">\r\n          cd34\r\n        </checksum>\r\n    </payload>\r\n  </payloads>\r\n</vib>\r\n";
+        let d = Descriptor::parse("descriptor.xml", text.as_bytes()).unwrap();
+        assert_eq!(
+            d.id(),
+            "web-wack-creations_bootbank_w2c-letsencrypt-esxi_1.0.0-0.0.0"
+        );
+        assert_eq!(d.acceptance, "community");
+        assert!(d.platforms.is_empty() && d.foreign_product_lines().is_none());
+        let p = &d.payloads[0];
+        assert_eq!(
+            (p.name.as_str(), p.kind.as_str(), p.size),
+            ("payload1", "tgz", Some(2048))
+        );
+        assert_eq!(p.checksums[0].hex, "ab12");
+        assert_eq!(p.checksums[1].hex, "cd34");
+        assert_eq!(p.checksums[1].label(), "sha-256 (gunzip)");
+    }
+
     #[test]
     fn vibs_for_other_product_lines_are_refused() {
         let target = MediaVersion::parse("8.0.3-0.35.24280767").unwrap();
