@@ -9,10 +9,10 @@
 //! `gunzip` checksum on every payload (Broadcom KB 318056).
 
 use std::fs::File;
-use std::io::{self, BufReader, Read, Seek, SeekFrom};
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
-use flate2::read::MultiGzDecoder;
+use flate2::bufread::GzDecoder;
 use serde::Serialize;
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
@@ -458,25 +458,22 @@ impl<R: Read + Seek> Vib<R> {
         let payload_name = spec.name.clone();
         let io_err = Error::io(&file);
         let reader = self.payload(&payload_name)?;
-        let mut tee = HashingReader {
-            inner: reader,
-            hashes: &mut raw,
-        };
+        let mut tee = BufReader::with_capacity(
+            64 * 1024,
+            HashingReader {
+                inner: reader,
+                hashes: &mut raw,
+            },
+        );
         if gunzip {
-            let mut decoder = MultiGzDecoder::new(&mut tee);
-            let mut buf = vec![0u8; 64 * 1024];
-            loop {
-                let n = decoder.read(&mut buf).map_err(|e| Error::Format {
+            gunzip_members(&mut tee, |data| unzipped.update(data)).map_err(|e| {
+                Error::Format {
                     file: file.clone(),
                     what: format!(
                         "payload {payload_name}: cannot gunzip it to check its gunzip checksum ({e}); the payload is corrupt"
                     ),
-                })?;
-                if n == 0 {
-                    break;
                 }
-                unzipped.update(buf.get(..n).unwrap_or_default());
-            }
+            })?;
         }
         // Whatever the decoder did not consume still counts for the stored-bytes hashes.
         io::copy(&mut tee, &mut io::sink()).map_err(&io_err)?;
@@ -507,6 +504,39 @@ impl<R: Read + Seek> Vib<R> {
             size_matches: spec.size.map(|s| s == size),
             checksums,
         })
+    }
+}
+
+/// Decompresses every gzip member of `input` into `sink`, as gzip(1) and Python's `gzip` (what
+/// VMware's tools verify with) do: members follow each other, and zero bytes after a member are
+/// padding, not data. Anything else after a member must be another member.
+fn gunzip_members<R: BufRead>(input: &mut R, mut sink: impl FnMut(&[u8])) -> io::Result<()> {
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let mut member = GzDecoder::new(&mut *input);
+        loop {
+            let n = member.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            sink(buf.get(..n).unwrap_or_default());
+        }
+        loop {
+            let available = input.fill_buf()?;
+            if available.is_empty() {
+                return Ok(());
+            }
+            match available.iter().position(|&b| b != 0) {
+                Some(start) => {
+                    input.consume(start);
+                    break;
+                }
+                None => {
+                    let len = available.len();
+                    input.consume(len);
+                }
+            }
+        }
     }
 }
 
@@ -644,6 +674,34 @@ pub(crate) mod tests {
             err.contains(&wrong) && err.contains(&sha256(b"payload")),
             "{err}"
         );
+    }
+
+    /// gzip and Python's `gzip` (which VMware's tools use) read a stream padded with zero bytes
+    /// to its end, as payloads written in blocks are, and one member after another; the gunzip
+    /// checksums cover the data only, the stored-bytes ones the padding too. Anything else after
+    /// a member is corruption.
+    #[test]
+    fn zero_padded_payloads_verify_and_trailing_garbage_does_not() {
+        let content = b"vmtar payload".repeat(50);
+        let second = gzip(b"second member");
+        for (tail, data, ok) in [
+            (vec![0u8; 1000], content.clone(), true),
+            (second, [&content[..], b"second member"].concat(), true),
+            (b"garbage".to_vec(), content.clone(), false),
+        ] {
+            let mut gz = gzip(&content);
+            gz.extend_from_slice(&tail);
+            let sums = format!(
+                "<checksum checksum-type=\"sha-256\">{}</checksum><checksum checksum-type=\"sha-256\" verify-process=\"gunzip\">{}</checksum>",
+                sha256(&gz),
+                sha256(&data)
+            );
+            let d = descriptor("p", "1", "p", gz.len(), &sums);
+            let bytes = archive(&[("descriptor.xml", d.as_bytes()), ("p", &gz)], false);
+            let mut vib = Vib::from_reader("t.vib", Cursor::new(bytes)).unwrap();
+            let result = vib.verify_strict();
+            assert_eq!(result.is_ok(), ok, "{result:?}");
+        }
     }
 
     #[test]
