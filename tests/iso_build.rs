@@ -682,3 +682,72 @@ fn listed_before_imgdb(module: &str) -> Option<(String, String)> {
         format!("--- {module} --- /imgdb.tgz"),
     ))
 }
+
+/// Vendors ship a bundle inside a driver download (Intel's `VMW-ESX-6.0.0-i40en-1.3.1-5556071.zip`
+/// holds `VMW-ESX-6.0.0-i40en-1.3.1-offline_bundle-5556071.zip`, the bare `.vib` and `doc/`; a
+/// copy is in the public `eladkarako/ESXi-Customizer` repository). `--add-bundle` takes the
+/// download as it is; a download with a bundle per ESXi release is refused, naming them.
+#[test]
+fn driver_downloads_holding_a_bundle_are_read_as_that_bundle() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let source = esxi_iso::bios_only_iso(d);
+    let spec = VibSpec::driver("net-test", "1.0-1");
+    let vib = esxi_iso::vib(d, &spec);
+    let download = d.join("download");
+    std::fs::create_dir_all(download.join("doc")).unwrap();
+    esxi_iso::bundle(
+        &download,
+        "VMW-ESX-8.0.0-net-test-1.0-offline_bundle-1.zip",
+        &[(&vib, &spec, format!("vib20/net-test/{}.vib", spec.id()))],
+    );
+    std::fs::copy(&vib, download.join("net-test-1.0-1.x86_64.vib")).unwrap();
+    std::fs::write(download.join("doc/README.txt"), "install with esxcli\n").unwrap();
+    let zip = d.join("VMW-ESX-8.0.0-net-test-1.0.zip");
+    run(Command::new("zip")
+        .args(["-q", "-r"])
+        .arg(&zip)
+        .arg(".")
+        .current_dir(&download));
+    let out_iso = d.join("out.iso");
+    let o = iso_build(&source, &out_iso, &["--add-bundle", p(&zip)]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        text(&o).contains(
+            "VMW-ESX-8.0.0-net-test-1.0.zip: VMW-ESX-8.0.0-net-test-1.0-offline_bundle-1.zip"
+        ),
+        "the change names the bundle inside: {}",
+        text(&o)
+    );
+    assert!(isoinfo(&["-l"], &out_iso).contains("NET_TEST.V00;1"));
+
+    // Two bundles, one per release: which one is the user's to say.
+    std::fs::create_dir(download.join("esx70")).unwrap();
+    std::fs::copy(
+        download.join("VMW-ESX-8.0.0-net-test-1.0-offline_bundle-1.zip"),
+        download.join("esx70/net-test.zip"),
+    )
+    .unwrap();
+    let two = d.join("two.zip");
+    run(Command::new("zip")
+        .args(["-q", "-r"])
+        .arg(&two)
+        .arg(".")
+        .current_dir(&download));
+    let o = iso_build(&source, &d.join("two.iso"), &["--add-bundle", p(&two)]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("holds 2 offline bundles") && text(&o).contains("esx70/net-test.zip"),
+        "{}",
+        text(&o)
+    );
+    // A ZIP with only a VIB in it says so.
+    let only_vib = d.join("only-vib.zip");
+    run(Command::new("zip")
+        .args(["-q", "-j"])
+        .arg(&only_vib)
+        .arg(&vib));
+    let o = iso_build(&source, &d.join("v.iso"), &["--add-bundle", p(&only_vib)]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("--add-vib"), "{}", text(&o));
+}
