@@ -408,10 +408,19 @@ impl<R: Read + Seek> Vib<R> {
         }
         for p in &d.payloads {
             if !matches!(p.kind.as_str(), "vgz" | "tgz") {
-                return Err(incompatible(format!(
-                    "payload {} has type {:?}; only vgz and tgz payloads are boot modules an installer ISO can carry",
-                    p.name, p.kind
-                )));
+                // `boot` (b.b00, k.b00, uc_intel.b00) and `installer` (weaselin.i00) payloads are
+                // ESXi's own kernel and early modules, whose place in the boot order matters.
+                let what = match p.kind.as_str() {
+                    "boot" | "installer" => format!(
+                        "payload {} has type {:?}: part of ESXi itself (kernel, early boot modules, installer), which esxforge does not swap; start from the ISO of the ESXi build you want",
+                        p.name, p.kind
+                    ),
+                    _ => format!(
+                        "payload {} has type {:?}; only vgz and tgz payloads (drivers, tools) can be added to installer media",
+                        p.name, p.kind
+                    ),
+                };
+                return Err(incompatible(what));
             }
             if target.major >= 8
                 && !p
@@ -761,6 +770,27 @@ pub(crate) mod tests {
         assert_eq!(p.checksums[0].hex, "ab12");
         assert_eq!(p.checksums[1].hex, "cd34");
         assert_eq!(p.checksums[1].label(), "sha-256 (gunzip)");
+    }
+
+    #[test]
+    fn esxi_boot_payloads_are_refused_with_what_to_do() {
+        let gz = gzip(b"x");
+        let sums = format!(
+            "<checksum checksum-type=\"sha-256\" verify-process=\"gunzip\">{}</checksum>",
+            sha256(b"x")
+        );
+        let target = MediaVersion::parse("8.0.3-0.35.24280767").unwrap();
+        for (kind, says) in [
+            ("boot", "part of ESXi itself"),
+            ("upgrade", "only vgz and tgz"),
+        ] {
+            let d = descriptor("esx-base", "8.0.3-0.50.1", "b", gz.len(), &sums)
+                .replace("type=\"vgz\"", &format!("type=\"{kind}\""));
+            let bytes = archive(&[("descriptor.xml", d.as_bytes()), ("b", &gz)], false);
+            let vib = Vib::from_reader("esx-base.vib", Cursor::new(bytes)).unwrap();
+            let e = vib.check_target(&target).unwrap_err().to_string();
+            assert!(e.contains(says) && e.contains("esx-base.vib"), "{e}");
+        }
     }
 
     #[test]
