@@ -751,3 +751,46 @@ fn driver_downloads_holding_a_bundle_are_read_as_that_bundle() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("--add-vib"), "{}", text(&o));
 }
+
+/// mboot appends what follows its flags in ISOLINUX.CFG (`APPEND -c boot.cfg ks=…`, as users add
+/// a kickstart entry) to BOOT.CFG's kernel options on the BIOS path. A source whose default entry
+/// already passes `ks=` gets it changed with `--ks`, or the BIOS boot would still run the old
+/// kickstart; an entry without one is left as it was.
+#[test]
+fn ks_passed_by_isolinux_cfg_follows_the_embedded_kickstart() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let tree = d.join("tree");
+    esxi_iso::extract_tree(&esxi_iso::bios_only_iso(d), &tree);
+    std::fs::copy("/usr/lib/ISOLINUX/isolinux.bin", tree.join("ISOLINUX.BIN")).unwrap();
+    let menu = std::fs::read_to_string(tree.join("ISOLINUX.CFG")).unwrap();
+    let edited = menu.replacen(
+        "APPEND -c boot.cfg\n",
+        "APPEND -c boot.cfg ks=cdrom:/OLD.CFG\n",
+        1,
+    );
+    assert_ne!(edited, menu);
+    std::fs::write(tree.join("ISOLINUX.CFG"), &edited).unwrap();
+    std::fs::write(tree.join("OLD.CFG"), KS).unwrap();
+    let source = d.join("source.iso");
+    esxi_iso::mkisofs_esxi(&tree, &source, "ESXI-8.0U3-OLDKS", true, &[]);
+    let ks = d.join("ks.cfg");
+    std::fs::write(&ks, KS).unwrap();
+    let out_iso = d.join("out.iso");
+    let o = iso_build(&source, &out_iso, &["--ks", p(&ks)]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("ISOLINUX.CFG"), "{}", text(&o));
+    let menu = String::from_utf8(esxi_iso::xorriso_extract(&out_iso, "/ISOLINUX.CFG")).unwrap();
+    assert_eq!(
+        menu,
+        edited.replace("ks=cdrom:/OLD.CFG", "ks=cdrom:/KS.CFG"),
+        "only the ks= option changed"
+    );
+
+    // Without --ks nothing in the menu changes.
+    let plain = d.join("plain.iso");
+    let o = iso_build(&source, &plain, &["--kernelopt", "allowLegacyCPU=true"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let menu = String::from_utf8(esxi_iso::xorriso_extract(&plain, "/ISOLINUX.CFG")).unwrap();
+    assert_eq!(menu, edited);
+}

@@ -256,10 +256,27 @@ impl Remaster {
         }
         // VMware: the kickstart path "must use uppercase characters".
         let kernel_options = self.embed_kickstart(options, media::KICKSTART)?;
+        // Kernel options an ISOLINUX.CFG entry passes to mboot after `-c boot.cfg` are appended
+        // to BOOT.CFG's on the BIOS path; one that sets the same option follows it.
+        let mut isolinux = self.media.isolinux.clone();
+        let mut menu_entries = 0;
         self.set_kernel_options(&kernel_options, "both BOOT.CFGs", |key, value| {
             cfgs.iter_mut()
-                .try_for_each(|(_, cfg)| cfg.set_kernel_option(key, value))
+                .try_for_each(|(_, cfg)| cfg.set_kernel_option(key, value))?;
+            if let Some(cfg) = isolinux.as_mut() {
+                menu_entries += cfg.set_mboot_option(key, value)?;
+            }
+            Ok(())
         })?;
+        if let Some(cfg) = isolinux.filter(|c| Some(c) != self.media.isolinux.as_ref()) {
+            self.files.insert(
+                media::ISOLINUX_CFG.to_string(),
+                NewFile::Bytes(cfg.to_bytes()),
+            );
+            self.changes.push(format!(
+                "ISOLINUX.CFG: the same kernel options set on {menu_entries} BIOS menu entries that already passed them to mboot"
+            ));
+        }
         for ((path, new), (_, old)) in cfgs.iter().zip(&self.media.boot_cfgs) {
             if new != old {
                 self.files
