@@ -507,3 +507,290 @@ fn rock_ridge_sources_come_out_without_rock_ridge() {
     let o = esxforge(&["iso", "verify", p(&out_iso)]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
 }
+
+/// ESXi 5.0's media record their modules with a `-` (its BOOT.CFG lists `/ata-pata.v00`,
+/// `/net-e100.v01`; a copy is quoted in a public ESXi 5 USB-install post found with
+/// `find_string "modules=/b.b00"`, and ESXi-Customizer 2.6.1's CHANGES.txt names
+/// `/tardisks/net-e100.v01`). ESXi's loaders match such names case-insensitively like any other
+/// (`vmware/esx-boot` `uefi/iso9660/fsw_iso9660.c`), so the image verifies, takes a driver, and
+/// the module keeps its name.
+#[test]
+fn esxi50_module_names_with_a_dash_verify_and_take_drivers() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let source = esxi_iso::modern_iso(
+        d,
+        &ModernSpec {
+            build: "5.0.0-0.0.469512".into(),
+            kernelopt: "runweasel".into(),
+            uefi: false,
+            relaxed_names: true,
+            extra_files: vec![("ATA-PATA.V00".into(), esxi_iso::gzip(b"x", 6))],
+            boot_cfg_edit: listed_before_imgdb("/ata-pata.v00"),
+            ..ModernSpec::default()
+        },
+    );
+    assert!(isoinfo(&["-l"], &source).contains("ATA-PATA.V00;1"));
+    let o = esxforge(&["iso", "verify", p(&source)]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+
+    let vib = esxi_iso::vib(d, &VibSpec::driver("net-test", "1.0-1"));
+    let out_iso = d.join("out.iso");
+    let o = iso_build(&source, &out_iso, &["--add-vib", p(&vib)]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let listing = isoinfo(&["-l"], &out_iso);
+    assert!(
+        listing.contains("ATA-PATA.V00;1") && listing.contains("NET_TEST.V00;1"),
+        "{listing}"
+    );
+    let o = esxforge(&["iso", "verify", p(&out_iso)]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+
+    // The same image without the module file fails: the name must still be on the image.
+    let missing = d.join("missing");
+    std::fs::create_dir(&missing).unwrap();
+    let source = esxi_iso::modern_iso(
+        &missing,
+        &ModernSpec {
+            build: "5.0.0-0.0.469512".into(),
+            uefi: false,
+            relaxed_names: true,
+            boot_cfg_edit: listed_before_imgdb("/ata-pata.v00"),
+            ..ModernSpec::default()
+        },
+    );
+    let o = esxforge(&["iso", "verify", p(&source)]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("/ata-pata.v00 (→ /ata-pata.v00) is not on the image"),
+        "{}",
+        text(&o)
+    );
+}
+
+/// A vendor bundle may carry a driver for ESXi and the same driver for a DPU (product line
+/// `esxio`): the build takes the ESXi VIB and skips the other, saying so; the DPU VIB given
+/// alone is refused, naming its product line.
+#[test]
+fn vibs_for_other_product_lines_are_skipped_in_bundles_and_refused_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let source = esxi_iso::bios_only_iso(d);
+    let esxi = VibSpec::driver("net-test", "1.0-1");
+    let dpu = VibSpec {
+        seed: 3,
+        product_line: "esxio".into(),
+        ..VibSpec::driver("net-test-esxio", "1.0-1")
+    };
+    let (esxi_vib, dpu_vib) = (esxi_iso::vib(d, &esxi), esxi_iso::vib(d, &dpu));
+    let bundle = esxi_iso::bundle(
+        d,
+        "net-test-offline_bundle.zip",
+        &[
+            (
+                &esxi_vib,
+                &esxi,
+                format!("vib20/net-test/{}.vib", esxi.id()),
+            ),
+            (
+                &dpu_vib,
+                &dpu,
+                format!("vib20/net-test-esxio/{}.vib", dpu.id()),
+            ),
+        ],
+    );
+    let out_iso = d.join("out.iso");
+    let o = iso_build(&source, &out_iso, &["--add-bundle", p(&bundle)]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        text(&o).contains("skipped VIB TST_bootbank_net-test-esxio_1.0-1")
+            && text(&o).contains("esxio"),
+        "{}",
+        text(&o)
+    );
+    let listing = isoinfo(&["-l"], &out_iso);
+    assert!(listing.contains("NET_TEST.V00;1"), "{listing}");
+    assert!(!listing.contains("NET_TEST.V01"), "{listing}");
+
+    let o = iso_build(&source, &d.join("dpu.iso"), &["--add-vib", p(&dpu_vib)]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("product line esxio") && text(&o).contains("net-test-esxio"),
+        "{}",
+        text(&o)
+    );
+    assert!(!d.join("dpu.iso").exists());
+}
+
+/// The build verifies its own output. A check the source already fails (here a module that
+/// both BOOT.CFGs list but the image lacks) is inherited, not caused: the image is built and
+/// the failure reported as a warning. A failure the build would introduce (a `ks=` naming a
+/// kickstart that is not on the image) refuses the image, and nothing is left behind.
+#[test]
+fn only_failures_the_build_introduces_refuse_the_image() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let source = esxi_iso::modern_iso(
+        d,
+        &ModernSpec {
+            uefi: false,
+            boot_cfg_edit: listed_before_imgdb("/gone.v00"),
+            ..ModernSpec::default()
+        },
+    );
+    let missing = "/gone.v00 (→ /gone.v00) is not on the image";
+    let o = esxforge(&["iso", "verify", p(&source)]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains(missing), "{}", text(&o));
+    let vib = esxi_iso::vib(d, &VibSpec::driver("net-test", "1.0-1"));
+    let out_iso = d.join("out.iso");
+    let o = iso_build(&source, &out_iso, &["--add-vib", p(&vib)]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        text(&o).contains(missing) && text(&o).contains("already in the source image"),
+        "{}",
+        text(&o)
+    );
+    assert!(isoinfo(&["-l"], &out_iso).contains("NET_TEST.V00;1"));
+
+    let out_dir = d.join("out");
+    std::fs::create_dir(&out_dir).unwrap();
+    let good = esxi_iso::bios_only_iso(&out_dir);
+    let o = iso_build(
+        &good,
+        &out_dir.join("x.iso"),
+        &["--kernelopt", "ks=cdrom:/MISSING.CFG"],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("failed verification, so it was not written")
+            && text(&o).contains("ks=cdrom:/MISSING.CFG is not on the image"),
+        "{}",
+        text(&o)
+    );
+    let left: Vec<_> = std::fs::read_dir(&out_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left.len(), 1, "only the source: {left:?}");
+}
+
+/// A `boot_cfg_edit` that lists `module` before `imgdb.tgz` in both BOOT.CFGs.
+fn listed_before_imgdb(module: &str) -> Option<(String, String)> {
+    Some((
+        "--- /imgdb.tgz".into(),
+        format!("--- {module} --- /imgdb.tgz"),
+    ))
+}
+
+/// Vendors ship a bundle inside a driver download (Intel's `VMW-ESX-6.0.0-i40en-1.3.1-5556071.zip`
+/// holds `VMW-ESX-6.0.0-i40en-1.3.1-offline_bundle-5556071.zip`, the bare `.vib` and `doc/`; a
+/// copy is in the public `eladkarako/ESXi-Customizer` repository). `--add-bundle` takes the
+/// download as it is; a download with a bundle per ESXi release is refused, naming them.
+#[test]
+fn driver_downloads_holding_a_bundle_are_read_as_that_bundle() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let source = esxi_iso::bios_only_iso(d);
+    let spec = VibSpec::driver("net-test", "1.0-1");
+    let vib = esxi_iso::vib(d, &spec);
+    let download = d.join("download");
+    std::fs::create_dir_all(download.join("doc")).unwrap();
+    esxi_iso::bundle(
+        &download,
+        "VMW-ESX-8.0.0-net-test-1.0-offline_bundle-1.zip",
+        &[(&vib, &spec, format!("vib20/net-test/{}.vib", spec.id()))],
+    );
+    std::fs::copy(&vib, download.join("net-test-1.0-1.x86_64.vib")).unwrap();
+    std::fs::write(download.join("doc/README.txt"), "install with esxcli\n").unwrap();
+    let zip = d.join("VMW-ESX-8.0.0-net-test-1.0.zip");
+    run(Command::new("zip")
+        .args(["-q", "-r"])
+        .arg(&zip)
+        .arg(".")
+        .current_dir(&download));
+    let out_iso = d.join("out.iso");
+    let o = iso_build(&source, &out_iso, &["--add-bundle", p(&zip)]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        text(&o).contains(
+            "VMW-ESX-8.0.0-net-test-1.0.zip: VMW-ESX-8.0.0-net-test-1.0-offline_bundle-1.zip"
+        ),
+        "the change names the bundle inside: {}",
+        text(&o)
+    );
+    assert!(isoinfo(&["-l"], &out_iso).contains("NET_TEST.V00;1"));
+
+    // Two bundles, one per release: which one is the user's to say.
+    std::fs::create_dir(download.join("esx70")).unwrap();
+    std::fs::copy(
+        download.join("VMW-ESX-8.0.0-net-test-1.0-offline_bundle-1.zip"),
+        download.join("esx70/net-test.zip"),
+    )
+    .unwrap();
+    let two = d.join("two.zip");
+    run(Command::new("zip")
+        .args(["-q", "-r"])
+        .arg(&two)
+        .arg(".")
+        .current_dir(&download));
+    let o = iso_build(&source, &d.join("two.iso"), &["--add-bundle", p(&two)]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("holds 2 offline bundles") && text(&o).contains("esx70/net-test.zip"),
+        "{}",
+        text(&o)
+    );
+    // A ZIP with only a VIB in it says so.
+    let only_vib = d.join("only-vib.zip");
+    run(Command::new("zip")
+        .args(["-q", "-j"])
+        .arg(&only_vib)
+        .arg(&vib));
+    let o = iso_build(&source, &d.join("v.iso"), &["--add-bundle", p(&only_vib)]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("--add-vib"), "{}", text(&o));
+}
+
+/// mboot appends what follows its flags in ISOLINUX.CFG (`APPEND -c boot.cfg ks=…`, as users add
+/// a kickstart entry) to BOOT.CFG's kernel options on the BIOS path. A source whose default entry
+/// already passes `ks=` gets it changed with `--ks`, or the BIOS boot would still run the old
+/// kickstart; an entry without one is left as it was.
+#[test]
+fn ks_passed_by_isolinux_cfg_follows_the_embedded_kickstart() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let tree = d.join("tree");
+    esxi_iso::extract_tree(&esxi_iso::bios_only_iso(d), &tree);
+    std::fs::copy("/usr/lib/ISOLINUX/isolinux.bin", tree.join("ISOLINUX.BIN")).unwrap();
+    let menu = std::fs::read_to_string(tree.join("ISOLINUX.CFG")).unwrap();
+    let edited = menu.replacen(
+        "APPEND -c boot.cfg\n",
+        "APPEND -c boot.cfg ks=cdrom:/OLD.CFG\n",
+        1,
+    );
+    assert_ne!(edited, menu);
+    std::fs::write(tree.join("ISOLINUX.CFG"), &edited).unwrap();
+    std::fs::write(tree.join("OLD.CFG"), KS).unwrap();
+    let source = d.join("source.iso");
+    esxi_iso::mkisofs_esxi(&tree, &source, "ESXI-8.0U3-OLDKS", true, &[]);
+    let ks = d.join("ks.cfg");
+    std::fs::write(&ks, KS).unwrap();
+    let out_iso = d.join("out.iso");
+    let o = iso_build(&source, &out_iso, &["--ks", p(&ks)]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("ISOLINUX.CFG"), "{}", text(&o));
+    let menu = String::from_utf8(esxi_iso::xorriso_extract(&out_iso, "/ISOLINUX.CFG")).unwrap();
+    assert_eq!(
+        menu,
+        edited.replace("ks=cdrom:/OLD.CFG", "ks=cdrom:/KS.CFG"),
+        "only the ks= option changed"
+    );
+
+    // Without --ks nothing in the menu changes.
+    let plain = d.join("plain.iso");
+    let o = iso_build(&source, &plain, &["--kernelopt", "allowLegacyCPU=true"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let menu = String::from_utf8(esxi_iso::xorriso_extract(&plain, "/ISOLINUX.CFG")).unwrap();
+    assert_eq!(menu, edited);
+}

@@ -10,7 +10,8 @@
 //! system area; the boot-info-table re-patched where the loader lands), the planned files
 //! replaced, removed or added by their primary paths, then `finish` into a temporary file beside
 //! the output while the SHA-256 and MD5 are computed. It re-reads the result and verifies it as
-//! `iso verify` does, and only then renames it into place and writes `OUT.iso.sha256` and
+//! `iso verify` does — a check the source already failed is a warning, any other failure refuses
+//! the image — and only then renames it into place and writes `OUT.iso.sha256` and
 //! `OUT.iso.md5`. The source is only ever read, and a failure leaves the output folder as it was.
 //!
 //! ```no_run
@@ -113,6 +114,10 @@ pub struct Remaster {
     /// Held for their temporary files.
     extracted_vibs: Vec<ExtractedVib>,
     imagedd: Option<Imagedd>,
+    /// What `iso verify` already fails on the source (`what: detail`): the new image inherits
+    /// those, so they are reported rather than refused — an odd but working VMware image must
+    /// still be customisable.
+    source_failures: BTreeSet<String>,
 }
 
 /// What [`build`] produced.
@@ -139,6 +144,7 @@ impl Remaster {
         let shared = file.try_clone().map_err(Error::io(&label))?;
         let mut image = Image::open(file)?;
         let media = Media::read(&label, &mut image)?;
+        let source_failures = failures(&check::verify(&mut image, &media)?);
         let work = tempfile::Builder::new()
             .prefix(".esxforge-work-")
             .tempdir_in(work_dir)
@@ -157,6 +163,7 @@ impl Remaster {
             work,
             extracted_vibs: Vec::new(),
             imagedd: None,
+            source_failures,
         };
         if let Some(id) = &options.volume_id {
             plan.set_volume_id(id)?;
@@ -249,10 +256,27 @@ impl Remaster {
         }
         // VMware: the kickstart path "must use uppercase characters".
         let kernel_options = self.embed_kickstart(options, media::KICKSTART)?;
+        // Kernel options an ISOLINUX.CFG entry passes to mboot after `-c boot.cfg` are appended
+        // to BOOT.CFG's on the BIOS path; one that sets the same option follows it.
+        let mut isolinux = self.media.isolinux.clone();
+        let mut menu_entries = 0;
         self.set_kernel_options(&kernel_options, "both BOOT.CFGs", |key, value| {
             cfgs.iter_mut()
-                .try_for_each(|(_, cfg)| cfg.set_kernel_option(key, value))
+                .try_for_each(|(_, cfg)| cfg.set_kernel_option(key, value))?;
+            if let Some(cfg) = isolinux.as_mut() {
+                menu_entries += cfg.set_mboot_option(key, value)?;
+            }
+            Ok(())
         })?;
+        if let Some(cfg) = isolinux.filter(|c| Some(c) != self.media.isolinux.as_ref()) {
+            self.files.insert(
+                media::ISOLINUX_CFG.to_string(),
+                NewFile::Bytes(cfg.to_bytes()),
+            );
+            self.changes.push(format!(
+                "ISOLINUX.CFG: the same kernel options set on {menu_entries} BIOS menu entries that already passed them to mboot"
+            ));
+        }
         for ((path, new), (_, old)) in cfgs.iter().zip(&self.media.boot_cfgs) {
             if new != old {
                 self.files
@@ -279,6 +303,16 @@ impl Remaster {
                     bundle.vibs().get(i).map_or("", |v| v.path.as_str())
                 );
                 let reopened = Vib::open(extracted.path())?;
+                // Vendor bundles may carry the same driver for another product line too (a DPU's
+                // `esxio`): that VIB is not for this installer, the bundle's others are.
+                if let Some(lines) = reopened.descriptor().foreign_product_lines() {
+                    self.changes.push(format!(
+                        "skipped VIB {} from {label}: built for {}, not embeddedEsx",
+                        reopened.descriptor().id(),
+                        lines.join(", ")
+                    ));
+                    continue;
+                }
                 out.push((label, reopened));
                 self.extracted_vibs.push(extracted);
             }
@@ -632,6 +666,7 @@ pub fn build(
     let version = plan.media.version.clone();
     let changes = plan.changes.clone();
     let notes = plan.notes.clone();
+    let source_failures = plan.source_failures.clone();
     let temp = tempfile::Builder::new()
         .prefix(&format!(".{file_name}."))
         .suffix(".part")
@@ -647,15 +682,13 @@ pub fn build(
     readable(temp.as_file(), &out_label)?;
 
     let checks = verify_built(temp.path())?;
-    let failures: Vec<String> = checks
-        .iter()
-        .filter(|c| c.outcome == Outcome::Fail)
-        .map(|c| format!("{}: {}", c.what, c.detail))
-        .collect();
-    if !failures.is_empty() {
+    let (inherited, new): (Vec<String>, Vec<String>) = failures(&checks)
+        .into_iter()
+        .partition(|f| source_failures.contains(f));
+    if !new.is_empty() {
         return Err(Error::Verification {
             file: out_label,
-            problems: failures,
+            problems: new,
         });
     }
     let warnings = notes
@@ -665,6 +698,11 @@ pub fn build(
                 .iter()
                 .filter(|c| c.outcome == Outcome::Warn)
                 .map(|c| format!("{}: {}", c.what, c.detail)),
+        )
+        .chain(
+            inherited
+                .into_iter()
+                .map(|f| format!("{f} (so already in the source image)")),
         )
         .collect();
 
@@ -696,6 +734,15 @@ pub fn build(
         sidecars,
         warnings,
     })
+}
+
+/// The failed checks, as `what: detail`.
+fn failures(checks: &[Check]) -> BTreeSet<String> {
+    checks
+        .iter()
+        .filter(|c| c.outcome == Outcome::Fail)
+        .map(|c| format!("{}: {}", c.what, c.detail))
+        .collect()
 }
 
 /// Re-reads a written image and runs the checks of `iso verify` on it.

@@ -153,6 +153,8 @@ pub struct VibSpec {
     pub acceptance: String,
     /// `<softwarePlatform version=…>`.
     pub platform: String,
+    /// `<softwarePlatform productLineID=…>`: `embeddedEsx` (ESXi), `esxio` (a DPU).
+    pub product_line: String,
     /// Payload name; the content is pseudo-random from `seed`.
     pub payload: String,
     pub seed: u64,
@@ -176,6 +178,7 @@ impl VibSpec {
             vendor: "TST".into(),
             acceptance: "community".into(),
             platform: "8.0".into(),
+            product_line: "embeddedEsx".into(),
             payload: name.to_string(),
             seed: 7,
             payload_len: 48 * 1024,
@@ -219,7 +222,7 @@ impl VibSpec {
              <relationships><depends/><conflicts/><replaces/><provides/><compatibleWith/></relationships>\
              <software-tags><tag>driver</tag><tag>module</tag></software-tags>\
              <system-requires><maintenance-mode>true</maintenance-mode>\
-             <softwarePlatform version=\"{}\" locale=\"\" productLineID=\"embeddedEsx\"/></system-requires>\
+             <softwarePlatform version=\"{}\" locale=\"\" productLineID=\"{}\"/></system-requires>\
              <file-list><file>usr/lib/vmware/vmkmod/{}</file></file-list>\
              <acceptance-level>{}</acceptance-level><live-install-allowed>false</live-install-allowed>\
              <live-remove-allowed>false</live-remove-allowed><cimom-restart>false</cimom-restart>\
@@ -230,6 +233,7 @@ impl VibSpec {
             self.vendor,
             self.name,
             self.platform,
+            self.product_line,
             self.name,
             self.acceptance,
             payload.name,

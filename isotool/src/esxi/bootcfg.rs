@@ -780,6 +780,133 @@ mod tests {
         assert!(err.to_string().contains("/BOOT.CFG"), "{err}");
     }
 
+    /// BOOT.CFGs as they are found on real media and in the wild, each quoted from a public source
+    /// (short excerpts: the module lists are cut where nothing new happens). Every edit must change
+    /// only what it is about.
+    mod real_shapes {
+        use super::*;
+
+        /// ESXi 5.0 installer media as copied to a USB stick, with `ks=usb` added to the first
+        /// module (a public ESXi 5 USB-install post, found with `find_string "modules=/b.b00"`):
+        /// `tboot.b00` is the kernel, `b.b00` a module with options, names with `-`, the
+        /// installer payload `weaselin.i00`, and a space before every line end.
+        const ESXI50: &str = "bootstate=0 \ntitle=Loading ESXi installer \nkernel=/tboot.b00 \nkernelopt=runweasel \nmodules=/b.b00 ks=usb --- /useropts.gz --- /k.b00 --- /a.b00 --- /ata-pata.v00 --- /s.v00 --- /weaselin.i00 --- /net-e100.v01 --- /uhci-usb.v00 --- /tools.t00 --- /imgdb.tgz --- /imgpayld.tgz \nbuild= \nupdated=0\n";
+
+        #[test]
+        fn esxi50_tboot_module_options_and_trailing_spaces() {
+            let mut c = cfg(ESXI50);
+            assert_eq!(c.get("kernel").as_deref(), Some("/tboot.b00"));
+            assert_eq!(c.get("build").as_deref(), Some(""));
+            let mods = c.modules();
+            assert_eq!(
+                (mods[0].path.as_str(), mods[0].options.as_str()),
+                ("/b.b00", "ks=usb")
+            );
+            assert_eq!(mods[6].basename(), "weaselin.i00");
+            assert_eq!(mods.last().unwrap().basename(), "imgpayld.tgz");
+            c.insert_module_before_imgdb("/net_test.v00").unwrap();
+            c.set_kernel_option("ks", Some("cdrom:/KS.CFG")).unwrap();
+            let expected = ESXI50
+                .replace("--- /imgdb.tgz", "--- /net_test.v00 --- /imgdb.tgz")
+                .replace(
+                    "kernelopt=runweasel \n",
+                    "kernelopt=runweasel ks=cdrom:/KS.CFG \n",
+                );
+            assert_eq!(c.to_string(), expected);
+            assert_eq!(c.remove_module("net-e100.v01"), 1);
+            assert!(c.to_string().contains("/weaselin.i00 --- /uhci-usb.v00"));
+            assert!(c.check().is_empty(), "{:?}", c.check());
+        }
+
+        /// ESXi 6.5 extracted for PXE as VMware's PXE instructions say: slashes removed, names in
+        /// upper case, and here the key too (`MODULES=`; a public RackN/digitalrebar-style
+        /// `esxi 6.5 PXE image` guide, found with `find_string "title=Loading ESXi installer"`).
+        const ESXI65_PXE: &str = "bootstate=0\ntitle=Loading ESXi installer\ntimeout=5\nkernel=TBOOT.B00\nkernelopt=runweasel\nMODULES=B.B00 --- K.B00 --- CHARDEVS.B00 --- A.B00 --- USER.B00 --- UC_INTEL.B00 --- SB.V00 --- S.V00 --- ATA_LIBA.V00 --- NET_CDC_.V00 --- TOOLS.T00 --- IMGDB.TGZ --- IMGPAYLD.TGZ\nbuild=\nupdated=0\n";
+
+        #[test]
+        fn esxi65_pxe_upper_case_key_and_names_without_slashes() {
+            let mut c = cfg(ESXI65_PXE);
+            let loads = c.loads("/BOOT.CFG");
+            assert_eq!(loads[0].path, "/TBOOT.B00");
+            assert_eq!(loads[1].path, "/B.B00");
+            c.insert_module_before_imgdb("net_test.v00").unwrap();
+            assert_eq!(
+                c.to_string(),
+                ESXI65_PXE.replace("--- IMGDB.TGZ", "--- net_test.v00 --- IMGDB.TGZ")
+            );
+            assert_eq!(
+                c.remove_module("net_cdc_.v00"),
+                1,
+                "names compare without case"
+            );
+        }
+
+        /// ESXi 7.0 GA (`datianshi/pxeboot` test fixture `pkg/util`): a relative kernel under
+        /// `prefix=images` while the modules stay absolute.
+        const ESXI70: &str = "bootstate=0\ntitle=Loading ESXi installer\ntimeout=5\nprefix=images\nkernel=b.b00\nkernelopt=runweasel\nmodules=/jumpstrt.gz --- /useropts.gz --- /features.gz --- /k.b00 --- /uc_intel.b00 --- /uc_amd.b00 --- /uc_hygon.b00 --- /procfs.b00 --- /vmx.v00 --- /vim.v00 --- /tpm.v00 --- /sb.v00 --- /s.v00 --- /i40en.v00 --- /lsi_msgp.v02 --- /elx_esx_.v00 --- /weaselin.v00 --- /lsuv2_oe.v02 --- /vsanmgmt.v00 --- /tools.t00 --- /xorg.v00 --- /imgdb.tgz --- /imgpayld.tgz\nbuild=7.0.0-1.0.15843807\nupdated=0\n";
+
+        #[test]
+        fn esxi70_prefix_applies_to_relative_paths_only() {
+            let c = cfg(ESXI70);
+            let loads = c.loads("/BOOT.CFG");
+            assert_eq!(loads[0].path, "images/b.b00");
+            assert_eq!(loads[1].path, "/jumpstrt.gz");
+            assert_eq!(c.get("build").as_deref(), Some("7.0.0-1.0.15843807"));
+        }
+
+        /// ESXi 7.0U3 with serial-console options (a public Ventoy/Azure lab script, found with
+        /// `find_string "kernelopt=runweasel"`), and 8.0U3 with `kernelopt=ks=usb:/KS.CFG` and the
+        /// 8.x tail after `imgdb.tgz` (a public VCF lab reinstall script).
+        const ESXI703: &str = "bootstate=0\ntitle=Loading ESXi installer\ntimeout=5\nprefix=\nkernel=/b.b00\nkernelopt=runweasel cdromBoot tty1Port=com1 tty2Port=com1\nmodules=/jumpstrt.gz --- /useropts.gz --- /features.gz --- /k.b00 --- /s.v00 --- /nmlx5cor.v00 --- /gc.v00 --- /imgdb.tgz --- /basemisc.tgz --- /resvibs.tgz --- /imgpayld.tgz\nbuild=7.0.3-0.55.20328353\nupdated=0\n";
+        const ESXI803: &str = "bootstate=0\ntitle=Loading ESXi installer\ntimeout=5\nprefix=\nkernel=/b.b00\nkernelopt=ks=usb:/KS.CFG\nmodules=/jumpstrt.gz --- /useropts.gz --- /features.gz --- /k.b00 --- /uc_intel.b00 --- /sb.v00 --- /s.v00 --- /bcm_mpi3.v00 --- /esxio_co.v00 --- /infravis.v00 --- /tools.t00 --- /xorg.v00 --- /gc.v00 --- /imgdb.tgz --- /basemisc.tgz --- /resvibs.tgz --- /esxiodpt.tgz --- /imgpayld.tgz\nbuild=8.0.3-0.35.24280767\nupdated=0\n";
+
+        #[test]
+        fn esxi7_and_8_kernel_options_replace_in_place() {
+            let mut c = cfg(ESXI703);
+            c.set_kernel_option("ks", Some("cdrom:/KS.CFG")).unwrap();
+            assert_eq!(
+                c.get("kernelopt").as_deref(),
+                Some("runweasel cdromBoot tty1Port=com1 tty2Port=com1 ks=cdrom:/KS.CFG")
+            );
+            let mut c = cfg(ESXI803);
+            c.set_kernel_option("ks", Some("cdrom:/KS.CFG")).unwrap();
+            c.insert_module_before_imgdb("/net_test.v00").unwrap();
+            assert_eq!(
+                c.to_string(),
+                ESXI803
+                    .replace("kernelopt=ks=usb:/KS.CFG", "kernelopt=ks=cdrom:/KS.CFG")
+                    .replace(
+                        "/gc.v00 --- /imgdb.tgz",
+                        "/gc.v00 --- /net_test.v00 --- /imgdb.tgz"
+                    )
+            );
+        }
+
+        #[test]
+        fn crlf_indentation_comments_and_tight_separators_survive() {
+            // Edited on Windows (CRLF), indented by a PowerShell here-string (a public 6.7 ISO
+            // script), a commented-out kernelopt (a public PXE guide), `---` without spaces.
+            let text = "bootstate=0\r\n        title=Loading custom ESXi installer\r\n        kernel=/b.b00\r\n#kernelopt=runweasel\r\n        kernelopt=netdevice=vmnic0 bootproto=dhcp ks=cdrom:/KS/ESX01KS.CFG\r\n        modules=/k.b00---/s.v00 ---/imgdb.tgz--- /imgpayld.tgz\r\nupdaTEd=0\r\n";
+            let mut c = cfg(text);
+            assert_eq!(
+                c.kernelopt().get("ks"),
+                Some("cdrom:/KS/ESX01KS.CFG"),
+                "the comment is not the value"
+            );
+            assert_eq!(c.get("updated").as_deref(), Some("0"));
+            let names: Vec<String> = c.modules().iter().map(ModuleItem::basename).collect();
+            assert_eq!(names, ["k.b00", "s.v00", "imgdb.tgz", "imgpayld.tgz"]);
+            c.insert_module_before_imgdb("/net_test.v00").unwrap();
+            c.set_kernel_option("ks", Some("cdrom:/KS.CFG")).unwrap();
+            assert_eq!(
+                c.to_string(),
+                text.replace("---/imgdb.tgz", "---/net_test.v00 --- /imgdb.tgz")
+                    .replace("ks=cdrom:/KS/ESX01KS.CFG", "ks=cdrom:/KS.CFG")
+            );
+            assert!(c.check().is_empty(), "{:?}", c.check());
+        }
+    }
+
     mod props {
         use super::*;
         use proptest::prelude::*;

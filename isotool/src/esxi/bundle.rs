@@ -8,13 +8,19 @@
 //! vib20/<name>/<vendor>_<type>_<name>_<version>.vib
 //! ```
 //!
+//! Vendors ship a bundle inside a driver download: `VMW-ESX-6.0.0-i40en-1.3.1-5556071.zip` holds
+//! `VMW-ESX-6.0.0-i40en-1.3.1-offline_bundle-5556071.zip`, the bare `.vib` and `doc/` (Intel's
+//! i40en and ixgbe downloads, as mirrored in `eladkarako/ESXi-Customizer`). A ZIP that is no
+//! bundle itself but holds exactly one is read as that bundle; holding several, it is refused
+//! with their names.
+//!
 //! Every member name of the bundle and of its metadata is checked before anything is read: an
 //! absolute path or a `..` component refuses the whole bundle. A VIB is copied out to a temporary
 //! file (streamed, never held in memory) while its size and SHA-256 are checked against the
 //! metadata.
 
 use std::fs::File;
-use std::io::{BufReader, Cursor, Read, Seek, Write};
+use std::io::{self, BufReader, Cursor, Read, Seek, Write};
 use std::path::Path;
 
 use serde::Serialize;
@@ -29,6 +35,8 @@ use super::xml::Element;
 const MAX_METADATA: u64 = 64 << 20;
 /// Index files are tiny.
 const MAX_INDEX: u64 = 4 << 20;
+/// A bundle inside a driver download is copied out to be read; none is near this.
+const MAX_INNER_BUNDLE: u64 = 4 << 30;
 
 /// An offline bundle opened for reading.
 pub struct Bundle {
@@ -64,7 +72,8 @@ impl ExtractedVib {
 }
 
 impl Bundle {
-    /// Opens `path`, checks every member name, and reads the VIB list from the metadata.
+    /// Opens `path`, checks every member name, and reads the VIB list from the metadata. A
+    /// driver download holding one bundle is read as that bundle.
     pub fn open(path: &Path) -> Result<Bundle, Error> {
         let file = path.display().to_string();
         let f = File::open(path).map_err(Error::io(&file))?;
@@ -73,6 +82,16 @@ impl Bundle {
             what: format!("not a ZIP file ({e}); an offline bundle is a ZIP"),
         })?;
         check_member_names(&file, &mut zip)?;
+        if is_offline_bundle(&zip) {
+            return Bundle::read(file, zip);
+        }
+        let (inner, mut inner_zip) = inner_bundle(&file, &mut zip)?;
+        check_member_names(&inner, &mut inner_zip)?;
+        Bundle::read(inner, inner_zip)
+    }
+
+    /// Reads the VIB list of an opened bundle (`file` names it in errors).
+    fn read(file: String, mut zip: ZipArchive<BufReader<File>>) -> Result<Bundle, Error> {
         let metadata_names = metadata_zips(&file, &mut zip)?;
         let mut vibs: Vec<BundleVib> = Vec::new();
         for name in metadata_names {
@@ -221,6 +240,93 @@ fn check_member_names<R: Read + Seek>(file: &str, zip: &mut ZipArchive<R>) -> Re
         }
     }
     Ok(())
+}
+
+/// Whether `zip` is an offline bundle itself: it has the index or the metadata at its top.
+fn is_offline_bundle<R: Read + Seek>(zip: &ZipArchive<R>) -> bool {
+    zip.index_for_name("index.xml").is_some() || zip.index_for_name("metadata.zip").is_some()
+}
+
+/// The one offline bundle a driver download holds, copied to an anonymous temporary file and
+/// opened, with its label (`download.zip: inner.zip`); an error naming what the ZIP holds when
+/// it holds no bundle or several.
+fn inner_bundle<R: Read + Seek>(
+    file: &str,
+    zip: &mut ZipArchive<R>,
+) -> Result<(String, ZipArchive<BufReader<File>>), Error> {
+    let names: Vec<String> = zip
+        .file_names()
+        .filter_map(Result::ok)
+        .map(|n| n.into_owned())
+        .collect();
+    let mut bundles = Vec::new();
+    for name in names
+        .iter()
+        .filter(|n| n.to_ascii_lowercase().ends_with(".zip"))
+    {
+        let label = format!("{file}: {name}");
+        let mut member = zip.by_name(name).map_err(|e| Error::Format {
+            file: label.clone(),
+            what: e.to_string(),
+        })?;
+        let mut copy = tempfile::tempfile().map_err(Error::io(&label))?;
+        let copied =
+            io::copy(&mut (&mut member).take(MAX_INNER_BUNDLE + 1), &mut copy).map_err(|e| {
+                Error::Format {
+                    file: label.clone(),
+                    what: format!("cannot decompress: {e}"),
+                }
+            })?;
+        if copied > MAX_INNER_BUNDLE {
+            return Err(Error::Format {
+                file: label,
+                what: format!(
+                    "larger than {} GiB; not an offline bundle",
+                    MAX_INNER_BUNDLE >> 30
+                ),
+            });
+        }
+        copy.rewind().map_err(Error::io(&label))?;
+        if let Ok(inner) = ZipArchive::new(BufReader::new(copy))
+            && is_offline_bundle(&inner)
+        {
+            bundles.push((label, inner));
+        }
+    }
+    if bundles.len() == 1 {
+        if let Some(one) = bundles.pop() {
+            return Ok(one);
+        }
+    }
+    let listed = |suffix: &str| -> Vec<&str> {
+        names
+            .iter()
+            .filter(|n| n.to_ascii_lowercase().ends_with(suffix))
+            .map(String::as_str)
+            .collect()
+    };
+    let what = if bundles.len() > 1 {
+        let inner: Vec<&str> = bundles
+            .iter()
+            .map(|(l, _)| l.rsplit(": ").next().unwrap_or(l))
+            .collect();
+        format!(
+            "holds {} offline bundles ({}); extract the one for your ESXi release and pass it",
+            inner.len(),
+            inner.join(", ")
+        )
+    } else if !listed(".vib").is_empty() {
+        format!(
+            "not an offline bundle (no index.xml or metadata.zip, and no bundle inside); it holds {}: extract it and pass it with --add-vib",
+            listed(".vib").join(", ")
+        )
+    } else {
+        "no index.xml or metadata.zip, and no offline bundle inside; not an offline bundle (a bare .vib goes to --add-vib)".into()
+    };
+    Err(Error::Format {
+        file: file.to_string(),
+        what,
+    })
 }
 
 /// The metadata ZIPs the bundle's index names (`index.xml` → vendor index → `<url>`), or

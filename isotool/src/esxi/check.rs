@@ -3,8 +3,12 @@
 //!
 //! - every El Torito entry loads a real file, and a BIOS image's boot-info-table is correct;
 //! - 5.x–8.x: both BOOT.CFGs parse cleanly and agree; the kernel and every module exist under
-//!   their plain ISO 9660 names (what the UEFI loader reads: no Joliet, no Rock Ridge), as a
-//!   single extent; the image profile's payload files are on the image and in BOOT.CFG;
+//!   their primary ISO 9660 names (what the UEFI loader reads: no Joliet, no Rock Ridge), as a
+//!   single extent — whatever characters those names use: the loader compares them with the
+//!   BOOT.CFG name case-insensitively and nothing else (`vmware/esx-boot`
+//!   `uefi/iso9660/fsw_iso9660.c`, `fsw_iso9660_dir_lookup`), and ESXi 5.0's own media record
+//!   `ATA-PATA.V00`-style names with a `-`; the image profile's payload files are on the image
+//!   and in BOOT.CFG;
 //! - 4.x: `imagedd.md5` holds the MD5 of `imagedd.bz2`;
 //! - a `ks=cdrom:` kickstart exists on the image.
 
@@ -195,16 +199,12 @@ fn modern<R: Read + Seek>(image: &mut Image<R>, media: &Media) -> Result<Vec<Che
             listed.push(bootcfg::basename(&resolved).to_ascii_lowercase());
             let problem = match image.lookup(&resolved, Names::Primary)? {
                 None => Some(format!(
-                    "{module} (→ {resolved}) is not on the image under a plain ISO 9660 name; the UEFI loader cannot load it"
+                    "{module} (→ {resolved}) is not on the image under its primary ISO 9660 name (Joliet and Rock Ridge names do not count); the UEFI loader cannot load it"
                 )),
                 Some(e) if !e.is_file() => Some(format!("{resolved} is a directory")),
                 Some(e) if e.extents.len() != 1 => Some(format!(
                     "{resolved} has {} extents; the ESXi loader reads single-extent files only",
                     e.extents.len()
-                )),
-                Some(e) if !is_plain_name(&e.identifier) => Some(format!(
-                    "{resolved} is recorded as {:?}, not a plain ISO 9660 name",
-                    e.identifier
                 )),
                 Some(_) => None,
             };
@@ -329,19 +329,4 @@ fn kickstart<R: Read + Seek>(image: &mut Image<R>, media: &Media) -> Result<Vec<
             format!("ks=cdrom:{path} is not on the image; the installer stops"),
         ),
     }])
-}
-
-/// An identifier the UEFI loader can match from a BOOT.CFG name: d-characters, at most one dot,
-/// an optional `;1`.
-fn is_plain_name(identifier: &str) -> bool {
-    let display = name::display_name(identifier);
-    let mut parts = display.split('.');
-    let stem = parts.next().unwrap_or_default();
-    let ext = parts.next().unwrap_or_default();
-    parts.next().is_none()
-        && !stem.is_empty()
-        && stem
-            .bytes()
-            .chain(ext.bytes())
-            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
 }

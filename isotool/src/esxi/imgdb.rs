@@ -134,7 +134,10 @@ impl ImageDb {
     /// The profile's `<acceptancelevel>`.
     pub fn acceptance(&self) -> String {
         self.profile_root()
-            .map(|r| r.child_text("acceptancelevel").to_string())
+            .map(|r| {
+                r.child_ignore_case("acceptancelevel")
+                    .map_or(String::new(), |l| l.text.clone())
+            })
             .unwrap_or_default()
     }
 
@@ -143,7 +146,7 @@ impl ImageDb {
     pub fn vibs(&self) -> Result<Vec<ProfileVib>, Error> {
         let root = self.profile_root()?;
         let descriptors = self.descriptors();
-        let Some(list) = root.find("viblist") else {
+        let Some(list) = root.find_ignore_case("viblist") else {
             return Ok(Vec::new());
         };
         Ok(list
@@ -192,7 +195,7 @@ impl ImageDb {
         let text = self.profile_text()?;
         let root = Element::parse(&self.profile_label(), &text)?;
         let mut spans: Vec<std::ops::Range<usize>> = root
-            .find("viblist")
+            .find_ignore_case("viblist")
             .into_iter()
             .flat_map(|l| l.children_named("vib"))
             .filter(|v| ids.contains(&v.child_text("vib-id")))
@@ -232,10 +235,12 @@ impl ImageDb {
         }
         let text = self.profile_text()?;
         let root = Element::parse(&self.profile_label(), &text)?;
-        let list = root.find("viblist").ok_or_else(|| Error::Format {
-            file: self.profile_label(),
-            what: "the image profile has no <viblist>".into(),
-        })?;
+        let list = root
+            .find_ignore_case("viblist")
+            .ok_or_else(|| Error::Format {
+                file: self.profile_label(),
+                what: "the image profile has no <viblist>".into(),
+            })?;
         let payload_xml: String = payloads
             .iter()
             .map(|(name, file)| {
@@ -423,7 +428,7 @@ const ACCEPTANCE: &[&str] = &["certified", "accepted", "partner", "community"];
 /// The profile text with `<acceptancelevel>` lowered to `vib_level` when that is lower.
 fn lower_acceptance(file: &str, text: String, vib_level: &str) -> Result<String, Error> {
     let root = Element::parse(file, &text)?;
-    let Some(level) = root.child("acceptancelevel") else {
+    let Some(level) = root.child_ignore_case("acceptancelevel") else {
         return Ok(text);
     };
     let rank = |l: &str| {
@@ -438,8 +443,9 @@ fn lower_acceptance(file: &str, text: String, vib_level: &str) -> Result<String,
         return Ok(text);
     }
     let replacement = format!(
-        "<acceptancelevel>{}</acceptancelevel>",
-        escape(vib_level.trim())
+        "<{tag}>{}</{tag}>",
+        escape(vib_level.trim()),
+        tag = level.name
     );
     let mut out = text;
     out.replace_range(level.span.clone(), &replacement);
@@ -549,6 +555,49 @@ pub(crate) mod tests {
         assert!(
             profile.contains("</vib>\n    <vib><vib-id>TST_bootbank_net-old_2.0-1</vib-id>"),
             "{profile}"
+        );
+    }
+
+    /// VMware's depot metadata spell `vibList` and `acceptanceLevel` in camel case; a profile
+    /// written that way is read and edited the same, its spelling kept.
+    #[test]
+    fn camel_case_profiles_are_read_and_edited() {
+        let camel = PROFILE
+            .replace("viblist>", "vibList>")
+            .replace("acceptancelevel>", "acceptanceLevel>");
+        let tgz = {
+            let mut b = tar::Builder::new(Vec::new());
+            let mut h = tar::Header::new_gnu();
+            h.set_mode(0o644);
+            h.set_size(camel.len() as u64);
+            b.append_data(&mut h, "var/db/esximg/profiles/p", camel.as_bytes())
+                .unwrap();
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            e.write_all(&b.into_inner().unwrap()).unwrap();
+            e.finish().unwrap()
+        };
+        let mut db = ImageDb::read("IMGDB.TGZ", tgz.as_slice()).unwrap();
+        assert_eq!(db.vibs().unwrap().len(), 2);
+        assert_eq!(db.acceptance(), "partner");
+        assert_eq!(db.remove_vib("net-old").unwrap().len(), 1);
+        let xml = descriptor("net-new", "1.0-1", "net-new", 10, "");
+        let d = Descriptor::parse("d", xml.as_bytes()).unwrap();
+        db.add_vib(
+            &d,
+            xml.as_bytes(),
+            &[("net-new".into(), "net_new.v00".into())],
+            0,
+        )
+        .unwrap();
+        let names: Vec<String> = db.vibs().unwrap().into_iter().map(|v| v.name).collect();
+        assert_eq!(names, ["esx-base", "net-new"]);
+        assert_eq!(db.acceptance(), "community");
+        let text =
+            String::from_utf8(db.member("var/db/esximg/profiles/p").unwrap().to_vec()).unwrap();
+        assert!(
+            text.contains("<acceptanceLevel>community</acceptanceLevel>")
+                && text.contains("</vibList>"),
+            "{text}"
         );
     }
 

@@ -3,6 +3,11 @@
 //! (`APPEND vmkboot.gz ks=… --- vmkernel.gz --- sys.vgz …`) and the options after the first item
 //! are the kernel command line, so kernel options are edited here.
 //!
+//! On 5.x–8.x media, words after mboot's own flags in `APPEND -c boot.cfg …` are kernel options
+//! too: mboot appends them to BOOT.CFG's `kernelopt` (`vmware/esx-boot` `mboot/mboot.c`,
+//! `mboot_init`: "Remaining arguments are treated as kernel options"). Users put
+//! `ks=cdrom:/KS.CFG` there; such an option is kept in step with BOOT.CFG.
+//!
 //! Keywords are case-insensitive and may be indented (syslinux). Edits splice the `APPEND` value
 //! of the entries they change and leave every other byte as it was.
 
@@ -84,44 +89,43 @@ impl IsolinuxCfg {
         entries
     }
 
+    /// On every entry that boots mboot with `-c` (5.x–8.x media) and already passes kernel option
+    /// `key` after mboot's flags, sets it to `value` (`None`: a bare flag), so the BIOS path does
+    /// not override what BOOT.CFG now says. Entries without the option are left alone. Returns
+    /// how many entries changed.
+    pub fn set_mboot_option(&mut self, key: &str, value: Option<&str>) -> Result<usize, Error> {
+        let targets: Vec<Range<usize>> = self
+            .mboot_appends()
+            .into_iter()
+            .filter(|r| self.text.get(r.clone()).is_some_and(|a| !a.contains("---")))
+            .collect();
+        let mut changed = 0;
+        for range in targets.into_iter().rev() {
+            let append = self.text.get(range.clone()).unwrap_or_default().to_string();
+            let start = mboot_flags_len(&append);
+            let mut opts = KernelOpts::new(append.get(start..).unwrap_or_default());
+            if opts.get(key).is_none() {
+                continue;
+            }
+            let before = opts.clone();
+            opts.set(key, value)?;
+            if opts != before {
+                self.text
+                    .replace_range(range.start + start..range.end, opts.as_str());
+                changed += 1;
+            }
+        }
+        Ok(changed)
+    }
+
     /// Sets kernel option `key` (`value` `None` for a bare flag) on every entry that lists its
     /// modules itself (4.1 media). Returns how many entries changed.
     pub fn set_kernel_option(&mut self, key: &str, value: Option<&str>) -> Result<usize, Error> {
-        // Collect APPEND ranges of module-listing entries first, then edit from the end so
-        // earlier ranges stay valid.
-        let mut targets: Vec<Range<usize>> = Vec::new();
-        let mut kernel_is_mboot = false;
-        let mut current_append: Option<Range<usize>> = None;
-        let flush = |kernel_is_mboot: bool,
-                     append: Option<Range<usize>>,
-                     targets: &mut Vec<Range<usize>>| {
-            if let Some(range) = append
-                && kernel_is_mboot
-                && self
-                    .text
-                    .get(range.clone())
-                    .is_some_and(|a| a.contains("---"))
-            {
-                targets.push(range);
-            }
-        };
-        for (keyword, value) in self.directives() {
-            match keyword.as_str() {
-                "label" => {
-                    flush(kernel_is_mboot, current_append.take(), &mut targets);
-                    kernel_is_mboot = false;
-                }
-                "kernel" | "com32" => {
-                    kernel_is_mboot = self
-                        .text
-                        .get(value)
-                        .is_some_and(|k| k.trim().eq_ignore_ascii_case("mboot.c32"));
-                }
-                "append" => current_append = Some(value),
-                _ => {}
-            }
-        }
-        flush(kernel_is_mboot, current_append.take(), &mut targets);
+        let targets: Vec<Range<usize>> = self
+            .mboot_appends()
+            .into_iter()
+            .filter(|r| self.text.get(r.clone()).is_some_and(|a| a.contains("---")))
+            .collect();
         let changed = targets.len();
         for range in targets.into_iter().rev() {
             let append = self.text.get(range.clone()).unwrap_or_default().to_string();
@@ -141,6 +145,38 @@ impl IsolinuxCfg {
             self.text.replace_range(range, &new_append);
         }
         Ok(changed)
+    }
+
+    /// The byte ranges of the `APPEND` values of the entries whose kernel is `mboot.c32`.
+    fn mboot_appends(&self) -> Vec<Range<usize>> {
+        let mut targets: Vec<Range<usize>> = Vec::new();
+        let mut kernel_is_mboot = false;
+        let mut current_append: Option<Range<usize>> = None;
+        let mut flush = |kernel_is_mboot: bool, append: Option<Range<usize>>| {
+            if let Some(range) = append
+                && kernel_is_mboot
+            {
+                targets.push(range);
+            }
+        };
+        for (keyword, value) in self.directives() {
+            match keyword.as_str() {
+                "label" => {
+                    flush(kernel_is_mboot, current_append.take());
+                    kernel_is_mboot = false;
+                }
+                "kernel" | "com32" => {
+                    kernel_is_mboot = self
+                        .text
+                        .get(value)
+                        .is_some_and(|k| k.trim().eq_ignore_ascii_case("mboot.c32"));
+                }
+                "append" => current_append = Some(value),
+                _ => {}
+            }
+        }
+        flush(kernel_is_mboot, current_append.take());
+        targets
     }
 
     /// `(keyword lower-cased, byte range of its value)` per directive line.
@@ -175,6 +211,30 @@ impl IsolinuxCfg {
     }
 }
 
+/// How many bytes of an mboot `APPEND` value are mboot's own flags (`-c boot.cfg -p 1 -V`), as
+/// its `getopt(":ac:S:s:t:R:p:E:eVDL:HQUrb:A:q:")` reads them: flags up to the first word that is
+/// not one, the argument of those that take one included, and the spaces after.
+fn mboot_flags_len(append: &str) -> usize {
+    const WITH_ARGUMENT: &[u8] = b"cSstRpELbAq";
+    let mut needs_argument = false;
+    let words = append
+        .split_whitespace()
+        .map(|word| (word.as_ptr() as usize - append.as_ptr() as usize, word));
+    for (start, word) in words {
+        let is_flag = word.len() >= 2 && word.starts_with('-');
+        if !needs_argument && !is_flag {
+            return start;
+        }
+        needs_argument = !needs_argument
+            && word.len() == 2
+            && word
+                .as_bytes()
+                .get(1)
+                .is_some_and(|c| WITH_ARGUMENT.contains(c));
+    }
+    append.len()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -205,6 +265,45 @@ mod tests {
             "append vmkboot.gz ks=cdrom:/KS.CFG ---",
         );
         assert_eq!(String::from_utf8(c.to_bytes()).unwrap(), expected);
+    }
+
+    /// A 5.x–8.x menu with a kickstart entry added as users do (`habbis/esxi_kickstart`
+    /// README: `APPEND -c boot.cfg ks=cdrom:/KS.CFG`), here with mboot flags before it.
+    #[test]
+    fn mboot_kernel_options_follow_boot_cfg_where_present() {
+        let text = V8.replace(
+            "LABEL hddboot",
+            "LABEL kickstart\n  KERNEL mboot.c32\n  APPEND -c boot.cfg -p 1 ks=cdrom:/OLD.CFG  netdevice=vmnic0\n  MENU LABEL ^Kickstart\nLABEL hddboot",
+        );
+        let mut c = IsolinuxCfg::parse("ISOLINUX.CFG", text.as_bytes()).unwrap();
+        assert_eq!(c.set_mboot_option("ks", Some("cdrom:/KS.CFG")).unwrap(), 1);
+        assert_eq!(
+            String::from_utf8(c.to_bytes()).unwrap(),
+            text.replace("ks=cdrom:/OLD.CFG", "ks=cdrom:/KS.CFG"),
+            "only the option, in place; `APPEND -c boot.cfg` without it stays"
+        );
+        assert_eq!(c.set_mboot_option("ks", Some("cdrom:/KS.CFG")).unwrap(), 0);
+        assert_eq!(c.set_mboot_option("nosuch", Some("1")).unwrap(), 0);
+        let mut c = IsolinuxCfg::parse("isolinux.cfg", V41.as_bytes()).unwrap();
+        assert_eq!(
+            c.set_mboot_option("ks", Some("x")).unwrap(),
+            0,
+            "4.1 lists are not mboot flags"
+        );
+    }
+
+    #[test]
+    fn mboot_flags_end_where_kernel_options_begin() {
+        for (append, options) in [
+            ("-c boot.cfg", ""),
+            ("-c boot.cfg ks=cdrom:/KS.CFG", "ks=cdrom:/KS.CFG"),
+            ("  -c boot.cfg -p 1 -V runweasel", "runweasel"),
+            ("-cboot.cfg -S 1 -s 115200 a=1", "a=1"),
+            ("ks=x", "ks=x"),
+        ] {
+            let at = mboot_flags_len(append);
+            assert_eq!(&append[at..], options, "{append:?}");
+        }
     }
 
     #[test]

@@ -9,10 +9,10 @@
 //! `gunzip` checksum on every payload (Broadcom KB 318056).
 
 use std::fs::File;
-use std::io::{self, BufReader, Read, Seek, SeekFrom};
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
-use flate2::read::MultiGzDecoder;
+use flate2::bufread::GzDecoder;
 use serde::Serialize;
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
@@ -173,6 +173,23 @@ impl Descriptor {
             }
         }
         Ok(descriptor)
+    }
+
+    /// The product lines other than ESXi's own (`embeddedEsx`) that this VIB names as its only
+    /// platforms (a DPU `esxio` VIB, an ESX 4.x `esx` one), or `None` when it is for ESXi or says
+    /// nothing. The installer installs `embeddedEsx` software only.
+    pub fn foreign_product_lines(&self) -> Option<Vec<String>> {
+        let esxi = |p: &Platform| p.product_line.eq_ignore_ascii_case("embeddedEsx");
+        if self.platforms.is_empty() || self.platforms.iter().any(esxi) {
+            return None;
+        }
+        let mut lines: Vec<String> = self
+            .platforms
+            .iter()
+            .map(|p| p.product_line.clone())
+            .collect();
+        lines.dedup();
+        Some(lines)
     }
 
     /// The VIB ID the image database uses: `VENDOR_TYPE_NAME_VERSION`.
@@ -352,9 +369,9 @@ impl<R: Read + Seek> Vib<R> {
         }
     }
 
-    /// Refuses a VIB that ESXi `target` will not load from installer media: a 4.x VIB, a payload
-    /// type that is not a boot module, and on ESXi 8 a payload without a `sha-256` `gunzip`
-    /// checksum.
+    /// Refuses a VIB that ESXi `target` will not load from installer media: a 4.x VIB, one for
+    /// another product line, a payload type that is not a boot module, and on ESXi 8 a payload
+    /// without a `sha-256` `gunzip` checksum.
     pub fn check_target(&self, target: &MediaVersion) -> Result<(), Error> {
         let d = &self.descriptor;
         let incompatible = |why: String| Error::Incompatible {
@@ -380,15 +397,30 @@ impl<R: Read + Seek> Vib<R> {
                 d.format
             )));
         }
+        if let Some(lines) = d.foreign_product_lines() {
+            return Err(incompatible(format!(
+                "it is built for product line {} (its <softwarePlatform productLineID>), not embeddedEsx, which an ESXi installer installs",
+                lines.join(", ")
+            )));
+        }
         if d.payloads.is_empty() {
             return Err(incompatible("it has no payloads to load".into()));
         }
         for p in &d.payloads {
             if !matches!(p.kind.as_str(), "vgz" | "tgz") {
-                return Err(incompatible(format!(
-                    "payload {} has type {:?}; only vgz and tgz payloads are boot modules an installer ISO can carry",
-                    p.name, p.kind
-                )));
+                // `boot` (b.b00, k.b00, uc_intel.b00) and `installer` (weaselin.i00) payloads are
+                // ESXi's own kernel and early modules, whose place in the boot order matters.
+                let what = match p.kind.as_str() {
+                    "boot" | "installer" => format!(
+                        "payload {} has type {:?}: part of ESXi itself (kernel, early boot modules, installer), which esxforge does not swap; start from the ISO of the ESXi build you want",
+                        p.name, p.kind
+                    ),
+                    _ => format!(
+                        "payload {} has type {:?}; only vgz and tgz payloads (drivers, tools) can be added to installer media",
+                        p.name, p.kind
+                    ),
+                };
+                return Err(incompatible(what));
             }
             if target.major >= 8
                 && !p
@@ -435,25 +467,22 @@ impl<R: Read + Seek> Vib<R> {
         let payload_name = spec.name.clone();
         let io_err = Error::io(&file);
         let reader = self.payload(&payload_name)?;
-        let mut tee = HashingReader {
-            inner: reader,
-            hashes: &mut raw,
-        };
+        let mut tee = BufReader::with_capacity(
+            64 * 1024,
+            HashingReader {
+                inner: reader,
+                hashes: &mut raw,
+            },
+        );
         if gunzip {
-            let mut decoder = MultiGzDecoder::new(&mut tee);
-            let mut buf = vec![0u8; 64 * 1024];
-            loop {
-                let n = decoder.read(&mut buf).map_err(|e| Error::Format {
+            gunzip_members(&mut tee, |data| unzipped.update(data)).map_err(|e| {
+                Error::Format {
                     file: file.clone(),
                     what: format!(
                         "payload {payload_name}: cannot gunzip it to check its gunzip checksum ({e}); the payload is corrupt"
                     ),
-                })?;
-                if n == 0 {
-                    break;
                 }
-                unzipped.update(buf.get(..n).unwrap_or_default());
-            }
+            })?;
         }
         // Whatever the decoder did not consume still counts for the stored-bytes hashes.
         io::copy(&mut tee, &mut io::sink()).map_err(&io_err)?;
@@ -484,6 +513,39 @@ impl<R: Read + Seek> Vib<R> {
             size_matches: spec.size.map(|s| s == size),
             checksums,
         })
+    }
+}
+
+/// Decompresses every gzip member of `input` into `sink`, as gzip(1) and Python's `gzip` (what
+/// VMware's tools verify with) do: members follow each other, and zero bytes after a member are
+/// padding, not data. Anything else after a member must be another member.
+fn gunzip_members<R: BufRead>(input: &mut R, mut sink: impl FnMut(&[u8])) -> io::Result<()> {
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let mut member = GzDecoder::new(&mut *input);
+        loop {
+            let n = member.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            sink(buf.get(..n).unwrap_or_default());
+        }
+        loop {
+            let available = input.fill_buf()?;
+            if available.is_empty() {
+                return Ok(());
+            }
+            match available.iter().position(|&b| b != 0) {
+                Some(start) => {
+                    input.consume(start);
+                    break;
+                }
+                None => {
+                    let len = available.len();
+                    input.consume(len);
+                }
+            }
+        }
     }
 }
 
@@ -623,6 +685,34 @@ pub(crate) mod tests {
         );
     }
 
+    /// gzip and Python's `gzip` (which VMware's tools use) read a stream padded with zero bytes
+    /// to its end, as payloads written in blocks are, and one member after another; the gunzip
+    /// checksums cover the data only, the stored-bytes ones the padding too. Anything else after
+    /// a member is corruption.
+    #[test]
+    fn zero_padded_payloads_verify_and_trailing_garbage_does_not() {
+        let content = b"vmtar payload".repeat(50);
+        let second = gzip(b"second member");
+        for (tail, data, ok) in [
+            (vec![0u8; 1000], content.clone(), true),
+            (second, [&content[..], b"second member"].concat(), true),
+            (b"garbage".to_vec(), content.clone(), false),
+        ] {
+            let mut gz = gzip(&content);
+            gz.extend_from_slice(&tail);
+            let sums = format!(
+                "<checksum checksum-type=\"sha-256\">{}</checksum><checksum checksum-type=\"sha-256\" verify-process=\"gunzip\">{}</checksum>",
+                sha256(&gz),
+                sha256(&data)
+            );
+            let d = descriptor("p", "1", "p", gz.len(), &sums);
+            let bytes = archive(&[("descriptor.xml", d.as_bytes()), ("p", &gz)], false);
+            let mut vib = Vib::from_reader("t.vib", Cursor::new(bytes)).unwrap();
+            let result = vib.verify_strict();
+            assert_eq!(result.is_ok(), ok, "{result:?}");
+        }
+    }
+
     #[test]
     fn corrupt_payload_is_refused() {
         let mut bytes = good_vib(false);
@@ -657,6 +747,84 @@ pub(crate) mod tests {
             err.contains("sha-256") && err.contains("ESXi 8") && err.contains("old.vib"),
             "{err}"
         );
+    }
+
+    /// A descriptor as community build scripts write it (William Lam's VIB template, quoted in
+    /// many public repositories: found with `find_string "<vib version=\"5.0\">"`), here with
+    /// what editors add: a UTF-8 BOM, an XML declaration, a comment, CRLF line ends.
+    #[test]
+    fn community_template_descriptor_parses() {
+        let text = "\u{feff}<?xml version=\"1.0\" encoding=\"utf-8\"?>\r\n<!-- generated -->\r\n<vib version=\"5.0\">\r\n  <type>bootbank</type>\r\n  <name>w2c-letsencrypt-esxi</name>\r\n  <version>1.0.0-0.0.0</version>\r\n  <vendor>web-wack-creations</vendor>\r\n  <summary>Let's Encrypt for ESXi</summary>\r\n  <relationships>\r\n    <depends/>\r\n    <conflicts/>\r\n  </relationships>\r\n  <software-tags/>\r\n  <system-requires>\r\n    <maintenance-mode>false</maintenance-mode>\r\n  </system-requires>\r\n  <acceptance-level>community</acceptance-level>\r\n  <payloads>\r\n    <payload name=\"payload1\" type=\"tgz\" size=\"2048\">\r\n        <checksum checksum-type=\"sha-256\">AB12</checksum>\r\n        <checksum checksum-type=\"sha-256\" verify-process=\"gunzip\">\r\n          cd34\r\n        </checksum>\r\n    </payload>\r\n  </payloads>\r\n</vib>\r\n";
+        let d = Descriptor::parse("descriptor.xml", text.as_bytes()).unwrap();
+        assert_eq!(
+            d.id(),
+            "web-wack-creations_bootbank_w2c-letsencrypt-esxi_1.0.0-0.0.0"
+        );
+        assert_eq!(d.acceptance, "community");
+        assert!(d.platforms.is_empty() && d.foreign_product_lines().is_none());
+        let p = &d.payloads[0];
+        assert_eq!(
+            (p.name.as_str(), p.kind.as_str(), p.size),
+            ("payload1", "tgz", Some(2048))
+        );
+        assert_eq!(p.checksums[0].hex, "ab12");
+        assert_eq!(p.checksums[1].hex, "cd34");
+        assert_eq!(p.checksums[1].label(), "sha-256 (gunzip)");
+    }
+
+    #[test]
+    fn esxi_boot_payloads_are_refused_with_what_to_do() {
+        let gz = gzip(b"x");
+        let sums = format!(
+            "<checksum checksum-type=\"sha-256\" verify-process=\"gunzip\">{}</checksum>",
+            sha256(b"x")
+        );
+        let target = MediaVersion::parse("8.0.3-0.35.24280767").unwrap();
+        for (kind, says) in [
+            ("boot", "part of ESXi itself"),
+            ("upgrade", "only vgz and tgz"),
+        ] {
+            let d = descriptor("esx-base", "8.0.3-0.50.1", "b", gz.len(), &sums)
+                .replace("type=\"vgz\"", &format!("type=\"{kind}\""));
+            let bytes = archive(&[("descriptor.xml", d.as_bytes()), ("b", &gz)], false);
+            let vib = Vib::from_reader("esx-base.vib", Cursor::new(bytes)).unwrap();
+            let e = vib.check_target(&target).unwrap_err().to_string();
+            assert!(e.contains(says) && e.contains("esx-base.vib"), "{e}");
+        }
+    }
+
+    #[test]
+    fn vibs_for_other_product_lines_are_refused() {
+        let target = MediaVersion::parse("8.0.3-0.35.24280767").unwrap();
+        for (platforms, refused) in [
+            (
+                "<softwarePlatform version=\"8.0.0\" locale=\"\" productLineID=\"esxio\"/>",
+                true,
+            ),
+            (
+                "<softwarePlatform version=\"8.0.0\" locale=\"\" productLineID=\"esxio\"/><softwarePlatform version=\"8.0.0\" locale=\"\" productLineID=\"embeddedEsx\"/>",
+                false,
+            ),
+            ("", false),
+        ] {
+            let gz = gzip(b"x");
+            let sums = format!(
+                "<checksum checksum-type=\"sha-256\" verify-process=\"gunzip\">{}</checksum>",
+                sha256(b"x")
+            );
+            let d = descriptor("net-dpu", "1", "net-dpu", gz.len(), &sums).replace(
+                "<softwarePlatform version=\"8.0\" locale=\"\" productLineID=\"embeddedEsx\"/>",
+                platforms,
+            );
+            let bytes = archive(&[("descriptor.xml", d.as_bytes()), ("net-dpu", &gz)], false);
+            let vib = Vib::from_reader("dpu.vib", Cursor::new(bytes)).unwrap();
+            let result = vib.check_target(&target);
+            assert_eq!(result.is_err(), refused, "{platforms}: {result:?}");
+            if let Err(e) = result {
+                let e = e.to_string();
+                assert!(e.contains("dpu.vib") && e.contains("esxio"), "{e}");
+            }
+        }
     }
 
     #[test]

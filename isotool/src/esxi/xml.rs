@@ -136,12 +136,21 @@ impl Element {
         self.child(name).map_or("", |c| c.text.as_str())
     }
 
-    /// The first element named `name` at any depth (depth-first, document order).
-    pub fn find(&self, name: &str) -> Option<&Element> {
-        if self.name == name {
+    /// The first element named `name` at any depth (depth-first, document order), the name
+    /// compared without ASCII case: VMware's tools spell some names both ways (`vibList` in
+    /// depot metadata, `viblist` in the image database's profile).
+    pub fn find_ignore_case(&self, name: &str) -> Option<&Element> {
+        if self.name.eq_ignore_ascii_case(name) {
             return Some(self);
         }
-        self.children.iter().find_map(|c| c.find(name))
+        self.children.iter().find_map(|c| c.find_ignore_case(name))
+    }
+
+    /// The first child named `name`, compared without ASCII case.
+    pub fn child_ignore_case(&self, name: &str) -> Option<&Element> {
+        self.children
+            .iter()
+            .find(|c| c.name.eq_ignore_ascii_case(name))
     }
 }
 
@@ -186,6 +195,18 @@ mod tests {
                 .to_string();
             assert!(err.starts_with("descriptor.xml"), "{bad}: {err}");
         }
+    }
+
+    #[test]
+    fn names_can_be_found_without_case() {
+        let root = Element::parse(
+            "f",
+            "<p><vibList><vib/></vibList><AcceptanceLevel>x</AcceptanceLevel></p>",
+        )
+        .unwrap();
+        assert_eq!(root.find_ignore_case("viblist").unwrap().name, "vibList");
+        assert_eq!(root.child_ignore_case("acceptancelevel").unwrap().text, "x");
+        assert!(root.child_ignore_case("vib").is_none(), "children only");
     }
 
     #[test]
