@@ -80,7 +80,7 @@ codes! {
     Interpreter = "E-INTERPRETER", Error, "`--interpreter=` is not `busybox` or `python`.";
     Serialnum = "E-SERIALNUM", Error, "`serialnum --esx=` is not five groups of five characters.";
     RootpwCrypt = "E-ROOTPW-CRYPT", Error, "`rootpw --iscrypted` is not a `$1$` MD5, a `$6$` SHA-512 (salt <= 16, no `rounds=`) or a 13-character DES hash.";
-    RootpwWeak = "E-ROOTPW-WEAK", Error, "A clear-text `rootpw` the installer's password check rejects (7-40 printable ASCII; 6.x+: 3 character classes).";
+    RootpwWeak = "E-ROOTPW-WEAK", Error, "A clear-text `rootpw` the installer's password check rejects (7-40 printable ASCII; 6.7+: 3 character classes).";
     NetworkDhcpStatic = "E-NETWORK-DHCP-STATIC", Error, "`network --bootproto=dhcp` with `--ip`, `--netmask` or `--gateway`.";
     NetworkNoIp = "E-NETWORK-NO-IP", Error, "`network --bootproto=static` without `--ip`.";
     NetworkValue = "E-NETWORK-VALUE", Error, "A `network` value fails its validator (IP, netmask, gateway, nameserver, hostname, VLAN 0-4095).";

@@ -235,7 +235,7 @@ pub fn crypted_password(pw: &str) -> bool {
     !pw.starts_with("$1$") && !pw.starts_with("$6$") && pw.chars().count() == 13
 }
 
-/// `sanityCheckPassword(pwqcheck=True)`: 7 to 40 printable ASCII characters; from 6.x the host's
+/// `sanityCheckPassword(pwqcheck=True)`: 7 to 40 printable ASCII characters; from 6.7 the host's
 /// passwdqc policy (`min=disabled,disabled,disabled,7,7`) also wants three character classes,
 /// where a capital first letter and a digit at the end do not count.
 pub fn clear_password(pw: &str, version: EsxiVersion) -> Result<(), String> {
@@ -424,6 +424,9 @@ mod tests {
         assert!(clear_password("VMware1!", EsxiVersion::NEWEST).is_ok());
         assert!(clear_password("password", EsxiVersion::NEWEST).is_err());
         assert!(clear_password("password", v("5.5")).is_ok());
+        // 6.0 and 6.5 installed `rootpw vagrant` (public Packer templates); 6.7 does not.
+        assert!(clear_password("vagrant", v("6.5")).is_ok());
+        assert!(clear_password("vagrant", v("6.7")).is_err());
         // Capital first and digit last do not count: only lower case remains.
         assert!(clear_password("Vmwareee1", EsxiVersion::NEWEST).is_err());
         assert!(clear_password("short1!", EsxiVersion::NEWEST).is_ok());
