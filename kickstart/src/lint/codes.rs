@@ -133,7 +133,7 @@ codes! {
     IncludeMissing = "S-INCLUDE-MISSING", Warning, "An included file that cannot be read here and that no `%pre` writes.";
     IncludeUnchecked = "S-INCLUDE-UNCHECKED", Note, "An included file written by `%pre` or fetched from a URL at install time: not checked.";
     Ssh = "S-SSH", Note, "SSH or the ESXi Shell is enabled.";
-    Template = "T-TEMPLATE", Error, "The file is a template (`{{ }}`, `{% %}`, `$SNIPPET`, `$variable`): render it first.";
+    Template = "T-TEMPLATE", Error, "The file is a template (`{{ }}`, `{% %}`, `$SNIPPET`, `$variable`) or has unfilled placeholders (`@@IP@@`, `##ROOTPW##`, `%DRIVEID%`, `<PASSWORD>`): render or fill it first.";
 }
 
 impl Code {

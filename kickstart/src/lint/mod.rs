@@ -200,8 +200,7 @@ fn lint(name: String, bytes: Vec<u8>, dir: Option<PathBuf>, opts: &LintOptions) 
                 m.kind, m.line
             ),
         )
-        .hint =
-            Some("render it first (for example `esxforge ks render`), then lint the result".into());
+        .hint = Some(m.hint().into());
         return finish(findings);
     }
 
