@@ -682,55 +682,37 @@ mod tests {
         s.parse().unwrap()
     }
 
+    /// Whether `version`'s grammar gives `command` the argument `arg`.
+    fn has_arg(version: &str, command: &str, arg: &str) -> bool {
+        Grammar::get(v(version))
+            .command(command)
+            .and_then(|c| c.arg(arg))
+            .is_some()
+    }
+
+    fn detail(version: &str, command: &str) -> Option<Detail> {
+        Grammar::get(v(version)).command(command).map(|c| c.detail)
+    }
+
     #[test]
     fn versions_differ_where_the_reference_says() {
-        let g4 = Grammar::get(v("4.1"));
-        assert!(g4.command("upgrade").is_none());
-        assert_eq!(
-            g4.command("autopart").map(|c| c.detail),
-            Some(Detail::Optional)
-        );
-        assert!(
-            g4.command("%post")
-                .and_then(|c| c.arg("--unsupported"))
-                .is_some()
-        );
-        let g6 = Grammar::get(v("6.7"));
-        assert!(
-            g6.command("install")
-                .and_then(|c| c.arg("--ignoreprereqerrors"))
-                .is_none()
-        );
-        assert!(
-            g6.command("install")
-                .and_then(|c| c.arg("--overwritevsan"))
-                .is_some()
-        );
-        let g7 = Grammar::get(v("7.0"));
-        assert_eq!(
-            g7.command("autopart").map(|c| c.detail),
-            Some(Detail::Deprecated)
-        );
-        assert!(
-            g7.command("install")
-                .and_then(|c| c.arg("--dpupcislots"))
-                .is_none()
-        );
-        assert!(
-            g7.command("upgrade")
-                .and_then(|c| c.arg("--forcemigrate"))
-                .is_some()
-        );
-        let g8 = Grammar::get(v("8.0"));
-        assert!(
-            g8.command("install")
-                .and_then(|c| c.arg("--dpupcislots"))
-                .is_some()
-        );
-        assert!(
-            g8.command("%post")
-                .and_then(|c| c.arg("--unsupported"))
-                .is_none()
-        );
+        assert!(Grammar::get(v("4.1")).command("upgrade").is_none());
+        assert_eq!(detail("4.1", "autopart"), Some(Detail::Optional));
+        assert_eq!(detail("7.0", "autopart"), Some(Detail::Deprecated));
+        for (version, command, arg, present) in [
+            ("4.1", "%post", "--unsupported", true),
+            ("8.0", "%post", "--unsupported", false),
+            ("6.7", "install", "--ignoreprereqerrors", false),
+            ("6.7", "install", "--overwritevsan", true),
+            ("7.0", "install", "--dpupcislots", false),
+            ("8.0", "install", "--dpupcislots", true),
+            ("7.0", "upgrade", "--forcemigrate", true),
+        ] {
+            assert_eq!(
+                has_arg(version, command, arg),
+                present,
+                "{version} {command} {arg}"
+            );
+        }
     }
 }

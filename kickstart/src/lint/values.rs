@@ -357,46 +357,82 @@ mod tests {
         s.parse().unwrap()
     }
 
+    /// Each input with whether `check` accepts it.
+    fn table(name: &str, check: fn(&str) -> Result<(), String>, cases: &[(&str, bool)]) {
+        for (input, ok) in cases {
+            assert_eq!(check(input).is_ok(), *ok, "{name}({input:?})");
+        }
+    }
+
     #[test]
     fn ip_checks() {
-        assert!(ip("10.0.0.2").is_ok());
-        assert!(ip("10.0.0.256").is_err());
-        assert!(ip("127.0.0.1").is_err());
-        assert!(ip("0.1.2.3").is_err());
-        assert!(ip("224.0.0.5").is_err());
-        assert!(ip("255.255.255.255").is_err());
-        assert!(ip("fe80::1").is_err());
-        assert!(ip("2001:db8::1").is_ok());
-        assert!(ips("10.0.0.1,10.0.0.2").is_ok());
-        assert!(ips("10.0.0.1, 10.0.0.2").is_err());
+        table(
+            "ip",
+            ip,
+            &[
+                ("10.0.0.2", true),
+                ("10.0.0.256", false),
+                ("127.0.0.1", false),
+                ("0.1.2.3", false),
+                ("224.0.0.5", false),
+                ("255.255.255.255", false),
+                ("fe80::1", false),
+                ("2001:db8::1", true),
+            ],
+        );
+        table(
+            "ips",
+            ips,
+            &[("10.0.0.1,10.0.0.2", true), ("10.0.0.1, 10.0.0.2", false)],
+        );
     }
 
     #[test]
     fn netmask_checks() {
-        assert!(netmask("255.255.255.0").is_ok());
-        assert!(netmask("255.0.255.0").is_err());
-        assert!(netmask("0.255.255.0").is_err());
-        assert!(netmask("24").is_ok());
-        assert!(netmask("-1").is_err());
-        assert!(netmask("abc").is_err());
+        table(
+            "netmask",
+            netmask,
+            &[
+                ("255.255.255.0", true),
+                ("255.0.255.0", false),
+                ("0.255.255.0", false),
+                ("24", true),
+                ("-1", false),
+                ("abc", false),
+            ],
+        );
     }
 
     #[test]
     fn settings() {
-        assert!(ip_settings("10.0.0.2", "255.255.255.0", "10.0.0.1").is_ok());
-        assert!(ip_settings("10.0.1.2", "255.255.255.0", "10.0.0.1").is_err());
-        assert!(ip_settings("10.0.0.0", "255.255.255.0", "10.0.0.1").is_err());
-        assert!(ip_settings("10.0.0.255", "255.255.255.0", "10.0.0.1").is_err());
+        for (ip, gateway, ok) in [
+            ("10.0.0.2", "10.0.0.1", true),
+            ("10.0.1.2", "10.0.0.1", false),
+            ("10.0.0.0", "10.0.0.1", false),
+            ("10.0.0.255", "10.0.0.1", false),
+        ] {
+            assert_eq!(
+                ip_settings(ip, "255.255.255.0", gateway).is_ok(),
+                ok,
+                "{ip} via {gateway}"
+            );
+        }
     }
 
     #[test]
     fn hostnames() {
-        assert!(hostname("esx01.lab.local").is_ok());
-        assert!(hostname("1esx").is_ok());
-        assert!(hostname("-esx").is_err());
-        assert!(hostname("esx..lab").is_err());
-        assert!(hostname("esx_01").is_err());
-        assert!(hostname("esx.").is_ok());
+        table(
+            "hostname",
+            hostname,
+            &[
+                ("esx01.lab.local", true),
+                ("1esx", true),
+                ("-esx", false),
+                ("esx..lab", false),
+                ("esx_01", false),
+                ("esx.", true),
+            ],
+        );
     }
 
     #[test]
