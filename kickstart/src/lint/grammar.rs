@@ -381,10 +381,7 @@ fn build(version: EsxiVersion) -> Grammar {
         if version.has_overwritevsan() {
             args.push(flag("--overwritevsan"));
         }
-        if version.has_prereq_overrides() {
-            args.push(flag("--ignoreprereqwarnings"));
-            args.push(flag("--ignoreprereqerrors"));
-        }
+        args.extend(overrides(version, false));
         if version.has_dpu_install() {
             args.push(any_value("--dpupcislots"));
             args.push(flag("--forceunsupportedinstall"));
@@ -410,12 +407,7 @@ fn build(version: EsxiVersion) -> Grammar {
         if version.has_overwritevsan() {
             args.push(flag("--overwritevsan"));
         }
-        if version.has_prereq_overrides() {
-            args.extend([flag("--ignoreprereqwarnings"), flag("--ignoreprereqerrors")]);
-        }
-        if version.has_forcemigrate() {
-            args.push(flag("--forcemigrate"));
-        }
+        args.extend(overrides(version, true));
         c.insert(
             "installorupgrade",
             CommandSpec {
@@ -445,12 +437,7 @@ fn build(version: EsxiVersion) -> Grammar {
             any_value("--bootDiskMarker"),
             flag("--deletecosvmdk"),
         ];
-        if version.has_prereq_overrides() {
-            args.extend([flag("--ignoreprereqwarnings"), flag("--ignoreprereqerrors")]);
-        }
-        if version.has_forcemigrate() {
-            args.push(flag("--forcemigrate"));
-        }
+        args.extend(overrides(version, true));
         c.insert(
             "upgrade",
             CommandSpec {
@@ -649,6 +636,19 @@ fn build(version: EsxiVersion) -> Grammar {
     c.insert("%firstboot", section("%firstboot", vec![INTERPRETER]));
 
     Grammar { commands: c }
+}
+
+/// The 7.x overrides of `install`, `installorupgrade` and `upgrade`: `--ignoreprereq*`, and on
+/// the two that may upgrade `--forcemigrate`.
+fn overrides(version: EsxiVersion, upgrades: bool) -> Vec<ArgSpec> {
+    let mut args = Vec::new();
+    if version.has_prereq_overrides() {
+        args.extend([flag("--ignoreprereqwarnings"), flag("--ignoreprereqerrors")]);
+    }
+    if upgrades && version.has_forcemigrate() {
+        args.push(flag("--forcemigrate"));
+    }
+    args
 }
 
 fn install_media(s: &str) -> bool {
