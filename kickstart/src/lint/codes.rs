@@ -89,6 +89,7 @@ codes! {
     PartNoDisk = "E-PART-NO-DISK", Error, "`part` without `--ondisk`, `--ondrive` or `--onfirstdisk`.";
     RequiresInstall = "E-REQUIRES-INSTALL", Error, "`clearpart`, `part` or `partitionembed` without an `install` command.";
     FirstbootEmpty = "E-FIRSTBOOT-EMPTY", Error, "A `%firstboot` header with no body: the installer fails reading its script.";
+    PreFails = "E-PRE-FAILS", Error, "A `%pre` that cannot succeed: its last command is an Anaconda `%end` (busybox: not found), or it is Python with a `%end` line (a syntax error). The installer stops when %pre fails.";
     TooManyCommands = "E-TOO-MANY-COMMANDS", Error, "More than 256 commands, counting included files.";
     IncludeCycle = "E-INCLUDE-CYCLE", Error, "A file includes itself (the installer reads it again until it passes 256 commands).";
     UnknownCommand = "W-UNKNOWN-COMMAND", Warning, "Unknown command (reported once per name; the line is ignored).";

@@ -2,6 +2,7 @@
 //! install or a host silently. They are warnings or notes, never errors.
 
 use super::codes::{Code, Severity};
+use super::installer::pre_end_fails;
 use super::{LintOptions, Out};
 use crate::parse::{Kickstart, Section, SectionKind, TERMINATORS, shlex};
 
@@ -265,6 +266,9 @@ fn section(s: &Section, lines: &[&str], opts: &LintOptions, out: &mut Out) {
         }
         f.hint = Some("move what must run into %post, or configure the host after install (esxforge host apply)".into());
     }
+    let failing_end = (kind == SectionKind::Pre)
+        .then(|| pre_end_fails(s.header.line, &s.body, python))
+        .flatten();
     let mut reboot_at: Option<usize> = None;
     let mut after_reboot_reported = false;
     let mut hostd_reported = false;
@@ -276,6 +280,10 @@ fn section(s: &Section, lines: &[&str], opts: &LintOptions, out: &mut Out) {
         let mut words = t.split_whitespace();
         let first = words.next().unwrap_or_default();
         if t == "%end" {
+            // Where it makes a %pre fail, the installer's verdict (E-PRE-FAILS) already says so.
+            if Some(n) == failing_end {
+                continue;
+            }
             out.add(
                 Some(n),
                 Code::SectionEnd,
