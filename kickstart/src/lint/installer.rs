@@ -17,6 +17,9 @@ use crate::version::EsxiVersion;
 
 const MAX_COMMANDS: usize = 256;
 
+/// A UTF-8 byte-order mark: Python decodes it as this character, which `shlex` keeps in a word.
+pub(crate) const BOM: char = '\u{FEFF}';
+
 /// Commands `upgrade` turns into "invalidated" ones (`chooseUpgrade`).
 const INVALIDATED_BY_UPGRADE: [&str; 7] = [
     "install",
@@ -652,6 +655,9 @@ fn shown<'a>(id: &str, name: &str, value: &'a str) -> &'a str {
 
 fn non_ascii_hint(raw: &str) -> Option<String> {
     let c = raw.chars().find(|c| !c.is_ascii())?;
+    if c == BOM {
+        return Some("U+FEFF is a UTF-8 byte-order mark (PowerShell's `Out-File -Encoding utf8` writes one): the installer reads it as part of the first word; save the file without it".into());
+    }
     Some(format!(
         "U+{:04X} `{c}`; kickstart command lines should be plain ASCII",
         c as u32

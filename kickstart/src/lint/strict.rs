@@ -2,7 +2,7 @@
 //! install or a host silently. They are warnings or notes, never errors.
 
 use super::codes::{Code, Severity};
-use super::installer::pre_end_fails;
+use super::installer::{BOM, pre_end_fails};
 use super::{LintOptions, Out};
 use crate::parse::{Kickstart, Section, SectionKind, TERMINATORS, shlex};
 
@@ -84,7 +84,9 @@ pub fn check(text: &str, ks: &Kickstart, opts: &LintOptions, out: &mut Out) {
     }
 
     for c in &ks.commands {
-        if c.comment_cuts_word {
+        // A byte-order mark before a comment: the installer's own warnings already name it.
+        let bom_only = c.name == BOM.to_string() && c.words.is_empty();
+        if c.comment_cuts_word && !bom_only {
             let (what, cut) = match c.name.as_str() {
                 "rootpw" => ("the password".to_owned(), String::new()),
                 _ => {
