@@ -126,6 +126,23 @@ fn line_marker(line: &str) -> Option<&'static str> {
             return Some("`{% %}`");
         }
     }
+    if let Some(open) = line.find("{#") {
+        if line.get(open..).is_some_and(|rest| rest.contains("#}")) {
+            return Some("a Jinja comment `{# #}`");
+        }
+    }
+    // Terraform's templatefile() directives: `%{ if … }`, `%{ for … }`, `%{ endif }`.
+    if line.match_indices("%{").any(|(at, _)| {
+        let rest = line
+            .get(at + 2..)
+            .unwrap_or_default()
+            .trim_start_matches([' ', '~']);
+        ["if ", "for ", "else", "endif", "endfor"]
+            .iter()
+            .any(|k| rest.starts_with(k))
+    }) {
+        return Some("a Terraform `%{ }` directive");
+    }
     if line.contains("<%") && line.contains("%>") {
         return Some("ERB `<% %>`");
     }
@@ -207,6 +224,14 @@ mod tests {
         );
         assert_eq!(kind("rootpw <PASSWORD>\n"), Some("a `<NAME>` placeholder"));
         assert_eq!(
+            kind("network --bootproto=dhcp %{ if vlan != 0 }--vlanid=${vlan}%{ endif }\n"),
+            Some("a Terraform `%{ }` directive")
+        );
+        assert_eq!(
+            kind("{# rendered per host #}\nvmaccepteula\n"),
+            Some("a Jinja comment `{# #}`")
+        );
+        assert_eq!(
             kind("clearpart ${clear.device}\n"),
             Some("a `$variable` value")
         );
@@ -221,6 +246,7 @@ mod tests {
             "reboot ## done ##\n",
             "#### Network ####\nnetwork --bootproto=dhcp\n",
             "%firstboot --interpreter=busybox\nawk -F'##' '{print $1}'\necho %PATH%\n",
+            "%firstboot --interpreter=busybox\necho ${#list} %{x}\n",
         ] {
             assert!(marker(text).is_none(), "{text:?}");
         }
