@@ -18,7 +18,7 @@ use crate::version::EsxiVersion;
 const MAX_COMMANDS: usize = 256;
 
 /// A UTF-8 byte-order mark: Python decodes it as this character, which `shlex` keeps in a word.
-pub(crate) const BOM: char = '\u{FEFF}';
+const BOM: char = '\u{FEFF}';
 
 /// Commands `upgrade` turns into "invalidated" ones (`chooseUpgrade`).
 const INVALIDATED_BY_UPGRADE: [&str; 7] = [

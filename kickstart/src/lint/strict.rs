@@ -2,7 +2,7 @@
 //! install or a host silently. They are warnings or notes, never errors.
 
 use super::codes::{Code, Severity};
-use super::installer::{BOM, pre_end_fails};
+use super::installer::pre_end_fails;
 use super::{LintOptions, Out};
 use crate::parse::{Kickstart, Section, SectionKind, TERMINATORS, shlex};
 
@@ -84,9 +84,14 @@ pub fn check(text: &str, ks: &Kickstart, opts: &LintOptions, out: &mut Out) {
     }
 
     for c in &ks.commands {
-        // A byte-order mark before a comment: the installer's own warnings already name it.
-        let bom_only = c.name == BOM.to_string() && c.words.is_empty();
-        if c.comment_cuts_word && !bom_only {
+        // A `#` glued to the command name or to a bare `--flag` ends a word that was complete
+        // anyway (`reboot#now`, `--overwritevmfs#wipe`, a byte-order mark before a comment);
+        // one inside a value silently shortens it (`rootpw pa#ss`).
+        let cuts_value = c
+            .words
+            .last()
+            .is_some_and(|w| !w.text.starts_with("--") || w.text.contains('='));
+        if c.comment_cuts_word && cuts_value {
             let (what, cut) = match c.name.as_str() {
                 "rootpw" => ("the password".to_owned(), String::new()),
                 _ => {
