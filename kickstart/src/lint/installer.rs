@@ -540,6 +540,8 @@ impl<'g> Replay<'g> {
                         f.hint = KEYBOARDS
                             .iter()
                             .find(|k| k.eq_ignore_ascii_case(layout))
+                            .copied()
+                            .or_else(|| values::keyboard_for_code(layout))
                             .map(|k| format!("did you mean '{k}'? (quote names with spaces)"));
                     }
                 }

@@ -343,6 +343,38 @@ pub const KEYBOARDS: [&str; 29] = [
     "US Dvorak",
 ];
 
+/// The ESXi layout for an Anaconda (RHEL kickstart) keymap code such as `us` or `de`, which
+/// kickstarts copied from Linux carry and ESXi does not know.
+pub fn keyboard_for_code(code: &str) -> Option<&'static str> {
+    const CODES: [(&str, &str); 20] = [
+        ("us", "US Default"),
+        ("uk", "United Kingdom"),
+        ("gb", "United Kingdom"),
+        ("de", "German"),
+        ("de-latin1", "German"),
+        ("fr", "French"),
+        ("fr-latin1", "French"),
+        ("es", "Spanish"),
+        ("it", "Italian"),
+        ("jp", "Japanese"),
+        ("jp106", "Japanese"),
+        ("se", "Swedish"),
+        ("sv-latin1", "Swedish"),
+        ("fi", "Finnish"),
+        ("no", "Norwegian"),
+        ("dk", "Danish"),
+        ("be", "Belgian"),
+        ("ru", "Russian"),
+        ("pl", "Polish"),
+        ("dvorak", "US Dvorak"),
+    ];
+    let code = code.to_ascii_lowercase();
+    CODES
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map(|(_, layout)| *layout)
+}
+
 /// Whether the installer knows the keyboard `layout`: one of [`KEYBOARDS`], or a keymap file
 /// (`….map`).
 pub fn keyboard(layout: &str) -> bool {
@@ -468,6 +500,15 @@ mod tests {
         assert!(clear_password("short1!", EsxiVersion::NEWEST).is_ok());
         assert!(clear_password("sh1!", EsxiVersion::NEWEST).is_err());
         assert!(clear_password("pässwört1!", EsxiVersion::NEWEST).is_err());
+    }
+
+    #[test]
+    fn keyboards() {
+        assert!(keyboard("US Default"));
+        assert!(!keyboard("us"));
+        assert_eq!(keyboard_for_code("us"), Some("US Default"));
+        assert_eq!(keyboard_for_code("JP106"), Some("Japanese"));
+        assert_eq!(keyboard_for_code("xx"), None);
     }
 
     #[test]
