@@ -137,10 +137,31 @@ codes! {
     Template = "T-TEMPLATE", Error, "The file is a template (`{{ }}`, `{% %}`, `$SNIPPET`, `$variable`) or has unfilled placeholders (`@@IP@@`, `##ROOTPW##`, `%DRIVEID%`, `<PASSWORD>`): render or fill it first.";
 }
 
+/// Who reports a finding: the installer's verdict is kept apart from our stricter checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Origin {
+    /// The ESXi installer itself (`E-`, `W-`): its errors stop the install.
+    Installer,
+    /// esxforge's stricter checks (`S-`): warnings and notes, never errors.
+    Esxforge,
+    /// The file is not a kickstart yet (`T-TEMPLATE`).
+    Template,
+}
+
 impl Code {
+    /// Who reports this code, from its prefix.
+    pub fn origin(self) -> Origin {
+        match self.as_str().as_bytes().first() {
+            Some(b'E' | b'W') => Origin::Installer,
+            Some(b'T') => Origin::Template,
+            _ => Origin::Esxforge,
+        }
+    }
+
     /// Whether the ESXi installer itself reports this (the `E-` and `W-` codes).
     pub fn from_installer(self) -> bool {
-        matches!(self.as_str().as_bytes().first(), Some(b'E' | b'W'))
+        self.origin() == Origin::Installer
     }
 }
 
@@ -165,6 +186,12 @@ mod tests {
         let mut seen = std::collections::BTreeSet::new();
         for code in Code::ALL {
             assert!(seen.insert(code.as_str()), "{code} twice");
+            let origin = match code.as_str().as_bytes()[0] {
+                b'E' | b'W' => Origin::Installer,
+                b'T' => Origin::Template,
+                _ => Origin::Esxforge,
+            };
+            assert_eq!(code.origin(), origin, "{code}");
             let expected = match code.as_str().as_bytes()[0] {
                 b'E' | b'T' => Severity::Error,
                 b'W' => Severity::Warning,

@@ -30,7 +30,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-pub use codes::{Code, Severity};
+pub use codes::{Code, Origin, Severity};
 
 use crate::parse::{Kickstart, SectionKind};
 use crate::version::EsxiVersion;
@@ -53,6 +53,8 @@ pub struct Finding {
     pub line: Option<usize>,
     pub severity: Severity,
     pub code: Code,
+    /// Whether the installer reports it or it is one of our stricter checks.
+    pub origin: Origin,
     pub message: String,
     /// What to do about it, when there is something specific to say.
     pub hint: Option<String>,
@@ -121,6 +123,7 @@ impl Out<'_> {
                 line,
                 severity: code.severity(),
                 code,
+                origin: code.origin(),
                 message: message.into(),
                 hint: None,
             },
