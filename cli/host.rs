@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Subcommand;
 use esxforge_hostcfg::apply::{self, ApplyReport, Status as ItemStatus};
-use esxforge_hostcfg::backup::{self, BackupReport, RestoreOptions, RestoreReport, Step};
+use esxforge_hostcfg::backup::{self, BackupReport, RestoreOptions, RestoreReport};
 use esxforge_hostcfg::collect::{self, Collected};
 use esxforge_hostcfg::desired::DesiredState;
 use esxforge_hostcfg::fleet::{self, Event, HostOutcome, Shard, Target};
@@ -331,15 +331,22 @@ fn print_summary<R>(outcomes: &[HostOutcome<R>], detail: impl Fn(&R) -> String) 
     );
 }
 
-fn outcome_json<R: serde::Serialize>(o: &HostOutcome<R>) -> serde_json::Value {
-    match &o.result {
-        Ok(r) => serde_json::json!({ "host": o.name, "ok": true, "result": r }),
-        Err(chain) => serde_json::json!({ "host": o.name, "ok": false, "error": chain }),
-    }
+/// `[{"host", "ok", "result" | "error"}]` for every host.
+fn print_outcomes_json<R: serde::Serialize>(outcomes: &[HostOutcome<R>]) {
+    print_json(&serde_json::Value::Array(
+        outcomes
+            .iter()
+            .map(|o| match &o.result {
+                Ok(r) => serde_json::json!({ "host": o.name, "ok": true, "result": r }),
+                Err(chain) => serde_json::json!({ "host": o.name, "ok": false, "error": chain }),
+            })
+            .collect(),
+    ));
 }
 
 /// Writes `dir/name` through a temporary file in `dir`, so a reader never sees half of it.
-fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> anyhow::Result<PathBuf> {
+/// The CLI's one atomic writer (`preflight synth` uses it too).
+pub(crate) fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> anyhow::Result<PathBuf> {
     use std::io::Write;
     std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
     let path = dir.join(name);
@@ -566,9 +573,7 @@ fn apply(args: ApplyArgs, global: &Global) -> anyhow::Result<Status> {
         .iter()
         .any(|o| o.result.as_ref().is_ok_and(ApplyReport::failed));
     match args.format {
-        Format::Json => print_json(&serde_json::Value::Array(
-            outcomes.iter().map(outcome_json).collect(),
-        )),
+        Format::Json => print_outcomes_json(&outcomes),
         Format::Text => {
             for o in &outcomes {
                 if let Ok(r) = &o.result {
@@ -652,19 +657,12 @@ fn backup(args: BackupArgs, global: &Global) -> anyhow::Result<Status> {
                 transport.as_ref(),
                 &args.dest,
                 keep,
-                &mut |step| {
-                    emit(match step {
-                        Step::Message(m) => Event::Step(m.to_string()),
-                        Step::Bytes(n) => Event::Bytes(n),
-                    })
-                },
+                &mut |step| emit(step.into()),
             )
         },
     )?;
     match args.format {
-        Format::Json => print_json(&serde_json::Value::Array(
-            outcomes.iter().map(outcome_json).collect(),
-        )),
+        Format::Json => print_outcomes_json(&outcomes),
         Format::Text => print_summary(&outcomes, |r: &BackupReport| {
             let mut s = format!(
                 "{} ({} bytes, sha256 {})",
@@ -729,19 +727,12 @@ fn restore(args: RestoreArgs, global: &Global) -> anyhow::Result<Status> {
                 &sel.target.endpoint,
                 &ssh,
                 &options,
-                &mut |step| {
-                    emit(match step {
-                        Step::Message(m) => Event::Step(m.to_string()),
-                        Step::Bytes(n) => Event::Bytes(n),
-                    })
-                },
+                &mut |step| emit(step.into()),
             )
         },
     )?;
     match args.format {
-        Format::Json => print_json(&serde_json::Value::Array(
-            outcomes.iter().map(outcome_json).collect(),
-        )),
+        Format::Json => print_outcomes_json(&outcomes),
         Format::Text => print_summary(&outcomes, |r: &RestoreReport| {
             format!(
                 "restored {} (host {} build {}, back after {} s{})",

@@ -17,6 +17,7 @@ use esxforge_hostcfg::transport::Endpoint;
 use esxforge_kickstart::cluster::Cluster;
 use esxforge_kickstart::inventory::{Inventory, Options};
 
+use crate::host::write_atomically;
 use crate::report::{Format, Global, Status};
 
 #[derive(clap::Args)]
@@ -176,6 +177,21 @@ fn hosts_in(dir: &Path) -> anyhow::Result<Vec<String>> {
     Ok(names)
 }
 
+/// Checks the cluster section against the hosts it may name; one line per mistake, each
+/// prefixed with the file the section came from.
+fn validate(cluster: &Cluster, known: &[String], origin: &str) -> anyhow::Result<()> {
+    cluster.validate(known).map_err(|errs| {
+        anyhow::anyhow!(
+            "{}",
+            errs.0
+                .iter()
+                .map(|e| format!("{origin}: {e}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
+    })
+}
+
 /// Loads the cluster section (validated) and the facts: from `--facts DIR`, or live from the
 /// inventory's hosts over SSH.
 pub fn load(source: &Source, global: &Global) -> anyhow::Result<Loaded> {
@@ -207,16 +223,7 @@ pub fn load(source: &Source, global: &Global) -> anyhow::Result<Loaded> {
         } else {
             cluster.hosts.clone()
         };
-        cluster.validate(&inventory_hosts).map_err(|errs| {
-            anyhow::anyhow!(
-                "{}",
-                errs.0
-                    .iter()
-                    .map(|e| format!("{cluster_origin}: {e}"))
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            )
-        })?;
+        validate(&cluster, &inventory_hosts, &cluster_origin)?;
         let mut hosts = gather(inventory, &members, source, global)?;
         hosts.sort_by(|a, b| a.name.cmp(&b.name));
         return Ok(Loaded { hosts, cluster });
@@ -233,16 +240,7 @@ pub fn load(source: &Source, global: &Global) -> anyhow::Result<Loaded> {
     } else {
         inventory_hosts
     };
-    cluster.validate(&known).map_err(|errs| {
-        anyhow::anyhow!(
-            "{}",
-            errs.0
-                .iter()
-                .map(|e| format!("{cluster_origin}: {e}"))
-                .collect::<Vec<_>>()
-                .join("\n")
-        )
-    })?;
+    validate(&cluster, &known, &cluster_origin)?;
     let mut hosts = Vec::with_capacity(members.len());
     for name in &members {
         let path = dir.join(format!("{name}.json"));
@@ -497,19 +495,6 @@ struct SynthArgs {
     out: PathBuf,
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same folder.
-fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    use std::io::Write;
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("{}: cannot write", dir.display()))?;
-    tmp.write_all(bytes)
-        .with_context(|| format!("{}: cannot write", path.display()))?;
-    tmp.persist(path)
-        .with_context(|| format!("{}: cannot write", path.display()))?;
-    Ok(())
-}
-
 /// An inventory for synthetic hosts: the addresses and names `synth::host` gives them, and the
 /// cluster section.
 fn synth_inventory(hosts: &[HostFacts], cluster: &Cluster) -> anyhow::Result<String> {
@@ -549,16 +534,15 @@ fn synth_cmd(args: SynthArgs) -> anyhow::Result<Status> {
     if args.hosts == 0 || args.hosts > 4096 || args.vms > 1_000_000 {
         bail!("--hosts must be 1 to 4096 and --vms at most 1000000");
     }
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("{}: cannot create", args.out.display()))?;
     let (hosts, cluster) = synth::cluster(args.hosts, args.vms);
     for h in &hosts {
         let mut json = serde_json::to_string_pretty(h)?;
         json.push('\n');
-        write_atomic(&args.out.join(format!("{}.json", h.name)), json.as_bytes())?;
+        write_atomically(&args.out, &format!("{}.json", h.name), json.as_bytes())?;
     }
-    write_atomic(
-        &args.out.join("inventory.yaml"),
+    write_atomically(
+        &args.out,
+        "inventory.yaml",
         synth_inventory(&hosts, &cluster)?.as_bytes(),
     )?;
     eprintln!(

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::hostops::{esxforge, host_entry, inventory, json, stderr, stdout};
+use common::hostops::{assert_exit, esxforge, host_entry, inventory, json, stdout};
 use common::sshd::{SimHost, SimOptions};
 use esxforge_hostcfg::facts::HostFacts;
 
@@ -36,13 +36,7 @@ fn check_changes_nothing_apply_converges_and_a_second_run_is_clean() {
     // Check mode: a plan, and not one change on the host.
     let before = host.state();
     let out = run(&["apply", "-i", inv, "--check", "--diff"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 0);
     let text = stdout(&out);
     assert!(text.contains("would change vswitch vSwitch1"), "{text}");
     assert!(
@@ -57,13 +51,7 @@ fn check_changes_nothing_apply_converges_and_a_second_run_is_clean() {
 
     // Apply: every item changed and verified.
     let out = run(&["apply", "-i", inv, "--format", "json"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 0);
     let report = &json(&out)[0];
     assert_eq!(report["ok"], true);
     let items = report["result"]["items"].as_array().unwrap();
@@ -79,7 +67,7 @@ fn check_changes_nothing_apply_converges_and_a_second_run_is_clean() {
 
     // Second run: zero changes, and the host's change log did not grow.
     let out = run(&["apply", "-i", inv, "--format", "json"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_exit(&out, 0);
     let items = json(&out)[0]["result"]["items"].as_array().unwrap().clone();
     let changed: Vec<_> = items.iter().filter(|i| i["status"] != "ok").collect();
     assert!(changed.is_empty(), "second run changed {changed:#?}");
@@ -123,6 +111,7 @@ fn a_failing_command_stops_the_host_and_says_what_was_not_applied() {
                 exit_code: 1,
                 stderr: "Unable to add port group: out of ports".into(),
                 times: None,
+                formatter: None,
             }],
             ..Faults::default()
         },
@@ -136,13 +125,7 @@ fn a_failing_command_stops_the_host_and_says_what_was_not_applied() {
         &host.identity(),
         &["apply", "-i", inv.to_str().unwrap()],
     );
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 1);
     let text = stdout(&out);
     assert!(text.contains("changed      dns.servers"), "{text}");
     assert!(

@@ -4,7 +4,7 @@ mod common;
 
 use std::path::Path;
 
-use common::hostops::{esxforge, host_entry, inventory, json, stderr, stdout};
+use common::hostops::{assert_exit, esxforge, host_entry, inventory, json, stderr, stdout};
 use common::sshd::{Corruption, DropRule, Faults, Seed, SimHost, SimOptions};
 use esxforge_hostcfg::backup::{self, BundleManifest};
 
@@ -60,13 +60,7 @@ fn backups_are_verified_and_retention_keeps_the_newest() {
                 "json",
             ],
         );
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}{}",
-            stdout(&out),
-            stderr(&out)
-        );
+        assert_exit(&out, 0);
         let m: BundleManifest =
             serde_json::from_value(json(&out)[0]["result"]["manifest"].clone()).unwrap();
         taken.push(m);
@@ -113,7 +107,7 @@ fn a_connection_dropped_mid_download_leaves_no_partial_file_and_keeps_older_back
         "1",
     ];
     let out = esxforge(&host.known_hosts(), &host.identity(), &args);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_exit(&out, 0);
     let before = files(&dest);
     assert_eq!(before.len(), 2);
 
@@ -125,13 +119,7 @@ fn a_connection_dropped_mid_download_leaves_no_partial_file_and_keeps_older_back
         })
     });
     let out = esxforge(&host.known_hosts(), &host.identity(), &args);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 1);
     assert!(stdout(&out).contains("FAILED"), "{}", stdout(&out));
     assert_eq!(
         files(&dest),
@@ -230,7 +218,7 @@ fn restore_refuses_another_hosts_bundle_unless_forced_and_verifies_the_reboot() 
             "json",
         ],
     );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_exit(&out, 0);
     let bundle = json(&out)[0]["result"]["path"]
         .as_str()
         .unwrap()
@@ -272,23 +260,11 @@ fn restore_refuses_another_hosts_bundle_unless_forced_and_verifies_the_reboot() 
 
     // Its own bundle with --enter-maintenance: restored, rebooted, verified.
     let out = restore("esx01", &["--enter-maintenance"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 0);
     assert_eq!(a.state().host.reboots, 1);
 
     // --force restores esx01's bundle onto esx02.
     let out = restore("esx02", &["--enter-maintenance", "--force"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 0);
     assert_eq!(b.state().host.reboots, 1);
 }

@@ -5,28 +5,10 @@
 
 mod common;
 
-use common::hostops::{esxforge, host_entry, inventory, json, stderr};
-use common::sshd::{FailRule, Faults, SimHost, SimOptions};
+use common::hostops::facts;
+use common::sshd::{FailRule, Faults, Seed, SimHost, SimOptions, State};
 use esxforge_esxsim::cmdlog::Entry;
 use esxforge_hostcfg::facts::{Device, HostFacts};
-
-/// Facts of `host` as `host facts --format json` reports them, and its notes.
-fn facts(host: &SimHost) -> (HostFacts, Vec<String>) {
-    let dir = tempfile::tempdir().unwrap();
-    let inv = inventory(dir.path(), "", &[host_entry(host, "")]);
-    let out = esxforge(
-        &host.known_hosts(),
-        &host.identity(),
-        &["facts", "-i", inv.to_str().unwrap(), "--format", "json"],
-    );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let report = json(&out);
-    let notes = serde_json::from_value(report[0]["notes"].clone()).unwrap();
-    (
-        serde_json::from_value(report[0]["facts"].clone()).unwrap(),
-        notes,
-    )
-}
 
 /// How many times the host ran `vim-cmd vmsvc/<cmd> …`.
 fn ran(host: &SimHost, cmd: &str) -> usize {
@@ -83,24 +65,29 @@ fn config_and_summary_answer_for_devices_power_state_and_tools() {
     }
 }
 
-#[test]
-fn getdevices_getstate_and_get_guest_fill_in_when_config_and_summary_fail() {
+/// `get.config` and `get.summary` fail for every VM, as hostd does for a VM it cannot load.
+fn config_and_summary_fail() -> Faults {
     let fails = |command: &str| FailRule {
         command: command.into(),
         exit_code: 1,
         stderr: "vim.fault.NotFound".into(),
-        times: None,
+        ..FailRule::default()
     };
+    Faults {
+        fail: vec![
+            fails("vim-cmd vmsvc/get.config"),
+            fails("vim-cmd vmsvc/get.summary"),
+        ],
+        ..Faults::default()
+    }
+}
+
+#[test]
+fn getdevices_getstate_and_get_guest_fill_in_when_config_and_summary_fail() {
     let healthy = SimHost::start(SimOptions::default()).unwrap();
     let broken = SimHost::start(SimOptions {
         command_log: true,
-        faults: Faults {
-            fail: vec![
-                fails("vim-cmd vmsvc/get.config"),
-                fails("vim-cmd vmsvc/get.summary"),
-            ],
-            ..Faults::default()
-        },
+        faults: config_and_summary_fail(),
         ..SimOptions::default()
     })
     .unwrap();
@@ -125,4 +112,68 @@ fn getdevices_getstate_and_get_guest_fill_in_when_config_and_summary_fail() {
             .all(|v| !v.devices.is_empty() && !v.tools_running_status.is_empty())
     );
     assert!(want.vms.iter().any(|v| v.powered_on));
+}
+
+/// VM names and datastore names with spaces and brackets, and multi-line annotations, come
+/// back exactly: from the VMs' config, and from getallvms' rows alone when the config and
+/// summary fail.
+#[test]
+fn names_and_paths_with_brackets_spaces_and_multiline_annotations_are_exact() {
+    let seed = || {
+        let mut seed = Seed::default();
+        seed.shared_datastores[0].name = "san [gold] 01".into();
+        seed
+    };
+    let odd = |st: &mut State| {
+        st.vms[0].annotation = "Built by CI\nowner: web [team]\n\n2 [x] y.vmx vmx-13".into();
+        st.vms[2].name = "[tmp] build   01".into();
+        st.vms[2].dir = st.vms[2].name.clone();
+    };
+    let healthy = SimHost::start(SimOptions {
+        seed: seed(),
+        ..SimOptions::default()
+    })
+    .unwrap();
+    let rows_only = SimHost::start(SimOptions {
+        seed: seed(),
+        faults: config_and_summary_fail(),
+        ..SimOptions::default()
+    })
+    .unwrap();
+    healthy.modify(odd);
+    rows_only.modify(odd);
+    let st = healthy.state();
+    let shared = st
+        .datastores
+        .iter()
+        .find(|d| d.name == "san [gold] 01")
+        .unwrap();
+    assert!(
+        st.vms[1].name.ends_with("-db 01 [prod]"),
+        "the seed's bracketed name"
+    );
+    for host in [&healthy, &rows_only] {
+        let (f, _) = facts(host);
+        let got: Vec<(&str, &str)> = f
+            .vms
+            .iter()
+            .map(|v| (v.name.as_str(), v.vmx_path.as_str()))
+            .collect();
+        let want: Vec<(String, String)> = st
+            .vms
+            .iter()
+            .map(|v| (v.name.clone(), v.vmx_path()))
+            .collect();
+        let want: Vec<(&str, &str)> = want.iter().map(|(n, p)| (n.as_str(), p.as_str())).collect();
+        assert_eq!(got, want);
+        assert_eq!(
+            f.vms[0].vmx_datastore_uuid.as_deref(),
+            Some(shared.uuid.as_str())
+        );
+        assert_eq!(
+            f.vms[2].vmx_datastore_uuid.as_deref(),
+            Some(shared.uuid.as_str())
+        );
+        assert_eq!(f.vms[0].hw_version, st.vms[0].hw_version);
+    }
 }

@@ -16,6 +16,7 @@ fn twenty_one_hosts_one_failing_the_others_complete() {
                     exit_code: 1,
                     stderr: "hostd is not responding".into(),
                     times: None,
+                    formatter: None,
                 }],
                 ..Faults::default()
             }

@@ -4,7 +4,7 @@ mod common;
 
 use std::process::Command;
 
-use common::hostops::{host_entry, inventory, stderr, stdout};
+use common::hostops::{assert_exit, host_entry, inventory, stderr, stdout};
 use common::sshd::{Auth, SimHost, SimOptions};
 
 fn facts(
@@ -45,13 +45,7 @@ fn keyboard_interactive_password_right_and_wrong() {
     assert!(!text.contains("not-the-password") && !stderr(&out).contains("not-the-password"));
 
     let out = facts(inv, &host.known_hosts(), Some(host.password()), &[]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 0);
 
     // The same secret from a file.
     let file = dir.path().join("pw");

@@ -277,21 +277,22 @@ fn moving_everything_off_esx02_to_esx04() {
         ],
     );
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    // λ = 150 / 125 = 1.2; SDPS throttles to 0.9 × 125 = 112.5 MB/s:
-    // n = ⌈ln(12500/32768) / ln 0.9⌉ = ⌈9.15⌉ = 10; V₁₀ = 32768 × 0.9¹⁰ = 11425.6 MB → 91.4 s.
+    // 1 Gb/s = 119.209 MB/s (MiB); λ = 150 / 119.209 = 1.258; SDPS throttles to 0.9 × 119.209 =
+    // 107.29 MB/s: n = ⌈ln(11920.9/32768) / ln 0.9⌉ = ⌈9.60⌉ = 10; V₁₀ = 32768 × 0.9¹⁰ =
+    // 11425.6 MB → 95.8 s.
     let est = message(&v, "PrecopyEstimate", Some("db02"));
     assert!(
         est.starts_with(
-            "estimate (first-order pre-copy model, not a measurement): 32768 MB over 125 MB/s"
+            "estimate (first-order pre-copy model, not a measurement): 32768 MB over 119 MB/s"
         ),
         "{est}"
     );
     assert!(
-        est.contains("(λ = 1.20): without SDPS does not converge"),
+        est.contains("(λ = 1.26): without SDPS does not converge"),
         "{est}"
     );
     assert!(
-        est.contains("10 pre-copy rounds") && est.contains("switchover 91.4 s"),
+        est.contains("10 pre-copy rounds") && est.contains("switchover 95.8 s"),
         "{est}"
     );
     let hw = message(&v, "VirtualHardwareVersionNotSupported", Some("tools01"));

@@ -295,6 +295,7 @@ fn a_failing_command_fails_as_told_and_only_as_often_as_told() {
                     exit_code: 3,
                     stderr: "Error: Sysinfo error: Busy".into(),
                     times: Some(2),
+                    formatter: None,
                 },
                 FailRule {
                     command: "vim-cmd hostsvc/firmware/backup_config".into(),

@@ -111,6 +111,16 @@ pub enum Step {
     Bytes(u64),
 }
 
+/// A backup or restore step as fleet progress shows it.
+impl From<Step> for crate::fleet::Event {
+    fn from(step: Step) -> Self {
+        match step {
+            Step::Message(m) => crate::fleet::Event::Step(m.to_string()),
+            Step::Bytes(n) => crate::fleet::Event::Bytes(n),
+        }
+    }
+}
+
 /// Backs up one host into `dest/<name>/`, keeping the newest `keep` bundles when given.
 pub fn backup(
     name: &str,

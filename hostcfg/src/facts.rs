@@ -136,8 +136,9 @@ pub struct CpuPackage {
     pub description: String,
     /// Display family and model decoded from CPUID leaf 1 EAX (family = base + extended family;
     /// model = extended model << 4 | base model for families 6 and 15), as `esxcli hardware cpu
-    /// list` prints them. When `features` holds leaf 1 with a fully known EAX, the preflight
-    /// decodes the signature from it instead.
+    /// list` prints them; 0 when the package's leaf 1 EAX is not fully known. Decoded by
+    /// `preflight::cpuid::Signature`, the same decoder the preflight applies to the host-wide
+    /// vector when that holds leaf 1.
     pub family: u32,
     pub model: u32,
     pub stepping: u32,
@@ -147,7 +148,7 @@ pub struct CpuPackage {
 
 /// One CPUID leaf as ESXi prints it: 32 characters per register, most significant bit first,
 /// grouped `????:????:…` (the colons are optional); host vectors hold `1`, `0` or `-`, VM masks
-/// also `T F R H x`. An empty register string means "nothing known / no mask" (all `-`): a VM
+/// also `T F R H h r x`. An empty register string means "nothing known / no mask" (all `-`): a VM
 /// mask `cpuid.1.ecx = "…"` sets only the `ecx` of level 1.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -438,7 +439,9 @@ pub enum Device {
         connected: bool,
         start_connected: bool,
     },
-    /// USB or PCI passthrough: never movable while connected.
+    /// USB or PCI passthrough (`VirtualUSB`, `VirtualPCIPassthrough`). A connected USB device
+    /// pins a powered-on VM; a PCI device (DirectPath I/O, vGPU: labelled `PCI device N`) has no
+    /// connection state on a real host (`connected` is then false) and pins it regardless.
     Passthrough { label: String, connected: bool },
 }
 

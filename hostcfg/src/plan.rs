@@ -372,7 +372,7 @@ fn ntp_commands(version: &str, servers: &[String]) -> Vec<String> {
     }
     // Before 7.0 U1 the file is the configuration (kickstart.md §2).
     let mut conf =
-        String::from("restrict default kod nomodify notrap noquerynopeer\nrestrict 127.0.0.1\n");
+        String::from("restrict default kod nomodify notrap nopeer noquery\nrestrict 127.0.0.1\n");
     for s in servers {
         conf.push_str(&format!("server {s}\n"));
     }
@@ -643,6 +643,11 @@ mod tests {
         old.version.version = "4.1.0".into();
         assert!(plan(&old, &DesiredState::default()).is_err());
         assert!(ntp_commands("6.7.0", &["a".into()])[0].contains("/etc/ntp.conf"));
+        // ntpd knows `nopeer` and `noquery`; VMware's KB sample runs them together.
+        assert!(
+            ntp_commands("6.7.0", &["a".into()])[0]
+                .contains("restrict default kod nomodify notrap nopeer noquery\n")
+        );
         assert!(ntp_commands("7.0.3", &["a".into()])[0].starts_with("esxcli system ntp set"));
     }
 }

@@ -1,6 +1,7 @@
 //! Where `esxforge ks render` spends its time, in-process: loading and validating the
 //! inventory, rendering every host into memory, and writing every file (temp file, 0600,
-//! rename). `scripts/bench` runs it as `cargo bench -p esxforge-kickstart --bench render -- INV`.
+//! rename). `scripts/bench` runs it as `cargo bench -p esxforge-kickstart --bench render -- INV`;
+//! without an inventory it renders `examples/lab.yaml`.
 //! It prints figures; it asserts nothing. Loading resolves hosts on every core, as `ks render`
 //! does; rendering and writing run on one thread here, to show their cost per host.
 
@@ -16,11 +17,13 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     // cargo passes `--bench` to harness-less benches; the inventory is the first other argument.
+    // Without one (`cargo test --all-targets` runs benches once, with no arguments) it renders
+    // the bundled example, so the bench is at least known to run.
     let path: PathBuf = std::env::args()
         .skip(1)
         .find(|a| !a.starts_with("--"))
-        .ok_or("usage: cargo bench --bench render -- INVENTORY.yaml")?
-        .into();
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/lab.yaml"));
 
     let start = Instant::now();
     let inventory = Inventory::load(&path)?;

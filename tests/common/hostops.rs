@@ -46,3 +46,32 @@ pub fn json(out: &Output) -> Vec<serde_json::Value> {
     serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}\nstderr: {}", stdout(out), stderr(out)))
 }
+
+/// `host facts --format json` of one simulated host: its facts and notes (the run must
+/// succeed).
+pub fn facts(host: &SimHost) -> (esxforge_hostcfg::facts::HostFacts, Vec<String>) {
+    let dir = tempfile::tempdir().unwrap();
+    let inv = inventory(dir.path(), "", &[host_entry(host, "")]);
+    let out = esxforge(
+        &host.known_hosts(),
+        &host.identity(),
+        &["facts", "-i", inv.to_str().unwrap(), "--format", "json"],
+    );
+    assert_exit(&out, 0);
+    let report = json(&out);
+    (
+        serde_json::from_value(report[0]["facts"].clone()).unwrap(),
+        serde_json::from_value(report[0]["notes"].clone()).unwrap(),
+    )
+}
+
+/// Asserts how esxforge exited, showing what it printed when that is not it.
+pub fn assert_exit(out: &Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "stdout:\n{}\nstderr:\n{}",
+        stdout(out),
+        stderr(out)
+    );
+}

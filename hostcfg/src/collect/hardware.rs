@@ -4,6 +4,7 @@
 use super::query::Answers;
 use crate::facts::{Cpu, CpuIdLevel, CpuPackage, Hardware, HostFacts};
 use crate::parse::vmodl::{self, Vmodl};
+use crate::preflight::cpuid::{Register, Signature};
 
 pub fn fill(facts: &mut HostFacts, answers: &Answers) {
     if let Some(info) = answers
@@ -67,11 +68,13 @@ pub fn fill(facts: &mut HostFacts, answers: &Answers) {
 
 fn package(pkg: &Vmodl) -> CpuPackage {
     let features = levels(pkg.get("cpuFeature"));
+    // The package's own leaf 1 EAX, decoded by the one CPUID decoder the preflight uses too.
     let signature = features
         .iter()
         .find(|l| l.level == 1)
-        .and_then(|l| register_value(&l.eax));
-    let (family, model, stepping) = signature.map(decode_signature).unwrap_or_default();
+        .and_then(|l| Register::parse(&l.eax).ok())
+        .and_then(|eax| eax.value())
+        .map(Signature::from_eax);
     CpuPackage {
         index: pkg
             .get("index")
@@ -88,9 +91,9 @@ fn package(pkg: &Vmodl) -> CpuPackage {
             .and_then(Vmodl::as_str)
             .unwrap_or("")
             .to_string(),
-        family,
-        model,
-        stepping,
+        family: signature.map_or(0, |s| s.family),
+        model: signature.map_or(0, |s| s.model),
+        stepping: signature.map_or(0, |s| s.stepping),
         features,
     }
 }
@@ -127,55 +130,9 @@ pub fn levels(array: Option<&Vmodl>) -> Vec<CpuIdLevel> {
         .collect()
 }
 
-/// A register string (`0000:0000:…`, most significant bit first) as a number, when every bit
-/// is known.
-pub fn register_value(bits: &str) -> Option<u32> {
-    let digits: String = bits.chars().filter(|c| *c != ':').collect();
-    if digits.len() != 32 || !digits.chars().all(|c| c == '0' || c == '1') {
-        return None;
-    }
-    u32::from_str_radix(&digits, 2).ok()
-}
-
-/// Display family, model and stepping from CPUID leaf 1 EAX.
-pub fn decode_signature(eax: u32) -> (u32, u32, u32) {
-    let stepping = eax & 0xF;
-    let base_model = (eax >> 4) & 0xF;
-    let base_family = (eax >> 8) & 0xF;
-    let ext_model = (eax >> 16) & 0xF;
-    let ext_family = (eax >> 20) & 0xFF;
-    let family = if base_family == 0xF {
-        base_family + ext_family
-    } else {
-        base_family
-    };
-    let model = if base_family == 0x6 || base_family == 0xF {
-        (ext_model << 4) | base_model
-    } else {
-        base_model
-    };
-    (family, model, stepping)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn signatures_decode_like_the_reference() {
-        // hostops.md §3.3: 0x000206D7 is family 6, model 0x2D (Sandy Bridge-EP).
-        assert_eq!(decode_signature(0x0002_06D7), (6, 0x2D, 7));
-        // AMD Zen 2 (family 0x17 = 0xF + 0x8).
-        assert_eq!(decode_signature(0x0083_0F10), (0x17, 0x31, 0));
-        assert_eq!(
-            register_value("0000:0000:0000:0010:0000:0110:1101:0111"),
-            Some(0x0002_06D7)
-        );
-        assert_eq!(
-            register_value("----:0000:0000:0010:0000:0110:1101:0111"),
-            None
-        );
-    }
 
     #[test]
     fn negative_levels_are_extended_leaves() {
@@ -186,5 +143,21 @@ mod tests {
         let l = levels(Some(&v));
         assert_eq!(l[0].level, 0x8000_0001);
         assert_eq!(l[0].vendor, "");
+    }
+
+    #[test]
+    fn packages_store_the_signature_their_leaf_1_reports() {
+        // hostops.md §3.3: 0x000206D7 is family 6, model 0x2D (Sandy Bridge-EP), stepping 7.
+        let pkg = |eax: &str| {
+            vmodl::parse(&format!(
+                "(vim.host.CpuPackage) {{\n index = 1,\n vendor = \"intel\",\n cpuFeature = (vim.host.CpuIdInfo) [\n (vim.host.CpuIdInfo) {{\n level = 1,\n eax = \"{eax}\",\n }},\n ],\n}}"
+            ))
+            .unwrap()
+        };
+        let p = package(&pkg("0000:0000:0000:0010:0000:0110:1101:0111"));
+        assert_eq!((p.index, p.family, p.model, p.stepping), (1, 6, 0x2D, 7));
+        // An EAX with unknown bits decodes to nothing rather than to a guess.
+        let p = package(&pkg("----:0000:0000:0010:0000:0110:1101:0111"));
+        assert_eq!((p.family, p.model, p.stepping), (0, 0, 0));
     }
 }

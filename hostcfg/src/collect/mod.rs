@@ -3,10 +3,11 @@
 //!
 //! A healthy host costs two round trips on its one session: the host-wide questions (esxcli as
 //! XML, `vim-cmd` as VMODL), then the per-object ones that need their names (a vSwitch's
-//! failover policy, a vmknic's tags, every VM's config with its devices). A third is asked only
-//! for VMs whose config or summary left out their devices or power state. Each round falls back to esxcli's text
-//! form for the commands whose XML failed. A command that fails in every form leaves its facts
-//! empty and adds a note; only a host that cannot even say its version is an error.
+//! failover policy, a vmknic's tags, every VM's config with its devices, `nslookup` of the
+//! host's FQDN and addresses). A third is asked only for VMs whose config or summary left out
+//! their devices or power state. Each round falls back to esxcli's text form for the commands
+//! whose XML failed, and a note says how many did. A command that fails in every form leaves
+//! its facts empty and adds a note; only a host that cannot even say its version is an error.
 
 mod batch;
 mod hardware;
@@ -51,18 +52,17 @@ pub fn run_batch(
 /// Gathers everything `host facts` reports about one host. `name` is its inventory name.
 pub fn collect(name: &str, transport: &dyn Transport) -> Result<Collected, CollectError> {
     let first = host_queries();
-    let answers = query::ask(transport, &first)?;
+    let mut answers = query::ask(transport, &first)?;
     let mut facts = HostFacts {
         name: name.to_string(),
         ..HostFacts::default()
     };
-    let version = answers
-        .esxcli("system version get")
-        .map_err(|reason| CollectError::NotEsxi {
-            target: transport.describe(),
-            reason,
-        })?;
-    system::fill(&mut facts, &answers, version);
+    let version = version(&answers, transport)?.clone();
+    system::fill(&mut facts, &answers, &version);
+    // `esxcli system ntp` exists from 7.0 U1 on; before, ntp.conf answers (second round).
+    if !system::ntp_in_esxcli(&facts.version.version) {
+        answers.forget("system ntp get");
+    }
     hardware::fill(&mut facts, &answers);
     network::fill(&mut facts, &answers);
     let rows = vms::rows(&answers);
@@ -83,7 +83,12 @@ pub fn collect(name: &str, transport: &dyn Transport) -> Result<Collected, Colle
     facts.vms = vms::build(&rows, &details, &facts.datastores);
 
     let mut notes: Vec<String> = answers.failures().chain(details.failures()).collect();
+    notes.extend(system::notes(&facts, &details));
+    notes.extend(vms::listing_notes(&answers));
     notes.extend(vms::notes(&rows, &details));
+    let mut all = answers;
+    all.extend(details);
+    notes.extend(all.text_fallback());
     Ok(Collected { facts, notes })
 }
 
@@ -118,14 +123,34 @@ fn host_queries() -> Vec<(String, Query)> {
         ("hostconfig", "vim-cmd hostsvc/hostconfig"),
         ("getallvms", "vim-cmd vmsvc/getallvms"),
     ];
-    esxcli
-        .iter()
-        .map(|q| (q.to_string(), Query::Esxcli(q.to_string())))
+    esxcli_queries(&esxcli)
+        .into_iter()
         .chain(
             raw.iter()
                 .map(|(k, line)| (k.to_string(), Query::Raw(line.to_string()))),
         )
         .collect()
+}
+
+/// esxcli questions asked under their own command line as key.
+fn esxcli_queries(commands: &[&str]) -> Vec<(String, Query)> {
+    commands
+        .iter()
+        .map(|q| (q.to_string(), Query::Esxcli(q.to_string())))
+        .collect()
+}
+
+/// `system version get`, the answer every ESXi host gives; its failure means "not ESXi".
+fn version<'a>(
+    answers: &'a query::Answers,
+    transport: &dyn Transport,
+) -> Result<&'a crate::parse::Value, CollectError> {
+    answers
+        .esxcli("system version get")
+        .map_err(|reason| CollectError::NotEsxi {
+            target: transport.describe(),
+            reason,
+        })
 }
 
 /// Who a host is: what backup manifests record and restore compares.
@@ -138,23 +163,14 @@ pub struct Identity {
 
 /// The host's UUID, version and maintenance mode, in one round trip.
 pub fn identity(transport: &dyn Transport) -> Result<Identity, CollectError> {
-    let queries: Vec<(String, Query)> = [
+    let queries = esxcli_queries(&[
         "system version get",
         "system uuid get",
         "system maintenanceMode get",
-    ]
-    .iter()
-    .map(|q| (q.to_string(), Query::Esxcli(q.to_string())))
-    .collect();
+    ]);
     let answers = query::ask(transport, &queries)?;
-    let version = answers
-        .esxcli("system version get")
-        .map_err(|reason| CollectError::NotEsxi {
-            target: transport.describe(),
-            reason,
-        })?;
     let mut facts = HostFacts::default();
-    system::fill(&mut facts, &answers, version);
+    system::fill(&mut facts, &answers, version(&answers, transport)?);
     Ok(Identity {
         uuid: facts.uuid,
         version: facts.version,

@@ -3,7 +3,7 @@
 use super::batch::quote;
 use super::query::{Answers, Query};
 use crate::facts::{DvSwitch, HostFacts, Iscsi, Nic, PortGroup, Teaming, VSwitch, VmkNic};
-use crate::parse::{Structure, Value};
+use crate::parse::{Structure, Value, name_key};
 
 pub fn fill(facts: &mut HostFacts, answers: &Answers) {
     facts.nics = answers
@@ -14,12 +14,9 @@ pub fn fill(facts: &mut HostFacts, answers: &Answers) {
             mac: n.text("MAC Address"),
             driver: n.text("Driver"),
             link_up: n.flag("Link Status").unwrap_or(false),
-            speed_mbps: n
-                .int("Speed")
-                .and_then(|v| u32::try_from(v).ok())
-                .unwrap_or(0),
+            speed_mbps: n.unsigned("Speed"),
             full_duplex: n.text("Duplex").eq_ignore_ascii_case("full"),
-            mtu: uint(n, "MTU"),
+            mtu: n.unsigned("MTU"),
             description: n.text("Description"),
         })
         .collect();
@@ -28,7 +25,7 @@ pub fn fill(facts: &mut HostFacts, answers: &Answers) {
         .iter()
         .map(|s| VSwitch {
             name: s.text("Name"),
-            mtu: uint(s, "MTU"),
+            mtu: s.unsigned("MTU"),
             uplinks: s.strings("Uplinks"),
             portgroups: s.strings("Portgroups"),
             teaming: Teaming::default(),
@@ -40,10 +37,7 @@ pub fn fill(facts: &mut HostFacts, answers: &Answers) {
         .map(|p| PortGroup {
             name: p.text("Name"),
             vswitch: p.text("Virtual Switch"),
-            vlan: p
-                .int("VLAN ID")
-                .and_then(|v| u16::try_from(v).ok())
-                .unwrap_or(0),
+            vlan: p.unsigned("VLAN ID"),
             teaming: None,
         })
         .collect();
@@ -53,7 +47,7 @@ pub fn fill(facts: &mut HostFacts, answers: &Answers) {
         .map(|d| DvSwitch {
             name: d.text("Name"),
             uuid: d.text("VDS ID"),
-            mtu: uint(d, "MTU"),
+            mtu: d.unsigned("MTU"),
             uplinks: d.strings("Uplinks"),
         })
         .collect();
@@ -70,7 +64,7 @@ pub fn fill(facts: &mut HostFacts, answers: &Answers) {
                 netmask: addr.map(|a| a.text("IPv4 Netmask")).unwrap_or_default(),
                 portgroup: i.text("Portgroup"),
                 mac: i.text("MAC Address"),
-                mtu: uint(i, "MTU"),
+                mtu: i.unsigned("MTU"),
                 enabled: i.flag("Enabled").unwrap_or(false),
                 netstack: i.text("Netstack Instance"),
                 tags: Vec::new(),
@@ -125,12 +119,6 @@ fn iscsi(answers: &Answers) -> Option<Iscsi> {
     })
 }
 
-fn uint(s: &Structure, field: &str) -> u32 {
-    s.int(field)
-        .and_then(|v| u32::try_from(v).ok())
-        .unwrap_or(0)
-}
-
 pub fn object_queries(facts: &HostFacts) -> Vec<(String, Query)> {
     let vswitches = facts.vswitches.iter().map(|v| {
         (
@@ -183,7 +171,7 @@ pub fn fill_objects(facts: &mut HostFacts, details: &Answers) {
         let overrides: Vec<bool> = policy
             .fields
             .iter()
-            .filter(|(n, _)| normalized(n).starts_with("overridevswitch"))
+            .filter(|(n, _)| name_key(n).starts_with("overridevswitch"))
             .filter_map(|(_, v)| v.as_flag())
             .collect();
         let overridden = if overrides.is_empty() {
@@ -207,13 +195,6 @@ pub fn fill_objects(facts: &mut HostFacts, details: &Answers) {
             };
         }
     }
-}
-
-fn normalized(name: &str) -> String {
-    name.chars()
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_lowercase)
-        .collect()
 }
 
 /// The failover policy as the facts spell it: `portid`, `iphash`, `mac`, `explicit` (esxcli

@@ -18,6 +18,8 @@ pub enum Query {
 pub struct Answers {
     esxcli: BTreeMap<String, Result<Value, String>>,
     raw: BTreeMap<String, ExecOutput>,
+    /// The esxcli questions whose XML form failed, with why; their text form was asked.
+    xml_failed: BTreeMap<String, String>,
 }
 
 impl Answers {
@@ -39,10 +41,18 @@ impl Answers {
         self.raw.get(key)
     }
 
+    /// Drops an answer the host was not expected to give (a command its release does not
+    /// have), so its failure is no note.
+    pub fn forget(&mut self, key: &str) {
+        self.esxcli.remove(key);
+        self.xml_failed.remove(key);
+    }
+
     /// Adds the answers of a later round.
     pub fn extend(&mut self, later: Answers) {
         self.esxcli.extend(later.esxcli);
         self.raw.extend(later.raw);
+        self.xml_failed.extend(later.xml_failed);
     }
 
     /// Every esxcli question that failed in both forms, for the run's notes.
@@ -50,6 +60,21 @@ impl Answers {
         self.esxcli
             .iter()
             .filter_map(|(k, v)| v.as_ref().err().map(|e| format!("esxcli {k}: {e}")))
+    }
+
+    /// One line saying which answers came from esxcli's text form because the XML form
+    /// failed (and the first reason), for the run's notes; `None` when XML answered all.
+    pub fn text_fallback(&self) -> Option<String> {
+        let (first, why) = self.xml_failed.iter().next()?;
+        let read = self
+            .xml_failed
+            .keys()
+            .filter(|k| matches!(self.esxcli.get(*k), Some(Ok(_))))
+            .count();
+        Some(format!(
+            "esxcli --formatter=xml failed for {} command(s) (first: `{first}`: {why}); read the text form of {read} of them",
+            self.xml_failed.len()
+        ))
     }
 }
 
@@ -73,15 +98,18 @@ pub fn ask(transport: &dyn Transport, queries: &[(String, Query)]) -> Result<Ans
             }
             Query::Esxcli(args) => {
                 let parsed = if out.success() {
-                    esxcli_xml::parse(&out.stdout_text()).ok()
+                    esxcli_xml::parse(&out.stdout_text()).map_err(|e| e.to_string())
                 } else {
-                    None
+                    Err(out.first_error_line())
                 };
                 match parsed {
-                    Some(v) => {
+                    Ok(v) => {
                         answers.esxcli.insert(key.clone(), Ok(v));
                     }
-                    None => retry.push((key, args)),
+                    Err(why) => {
+                        answers.xml_failed.insert(key.clone(), why);
+                        retry.push((key, args));
+                    }
                 }
             }
         }

@@ -1,8 +1,13 @@
-//! Identity, maintenance mode, DNS, NTP, syslog, services, VIBs and storage.
+//! Identity, maintenance mode, DNS (servers, search domains and how the host's own name and
+//! addresses resolve), NTP, syslog, services, VIBs and storage.
 
+use super::batch::quote;
 use super::query::{Answers, Query};
-use crate::facts::{Datastore, HostFacts, InstalledVib, Service, StorageDevice, Version};
-use crate::parse::{Value, vmodl};
+use crate::facts::{
+    Datastore, DnsLookups, HostFacts, InstalledVib, ReverseLookup, Service, StorageDevice, Version,
+    VmkNic,
+};
+use crate::parse::{Value, nslookup, vmodl};
 
 pub fn fill(facts: &mut HostFacts, answers: &Answers, version: &Value) {
     if let Some(v) = version.structures().first() {
@@ -59,14 +64,8 @@ pub fn fill(facts: &mut HostFacts, answers: &Answers, version: &Value) {
             uuid: d.text("UUID"),
             mount_point: d.text("Mount Point"),
             fs_type: d.text("Type"),
-            size_bytes: d
-                .int("Size")
-                .and_then(|n| u64::try_from(n).ok())
-                .unwrap_or(0),
-            free_bytes: d
-                .int("Free")
-                .and_then(|n| u64::try_from(n).ok())
-                .unwrap_or(0),
+            size_bytes: d.unsigned("Size"),
+            free_bytes: d.unsigned("Free"),
         })
         .collect();
     facts.storage_devices = answers
@@ -82,10 +81,7 @@ pub fn fill(facts: &mut HostFacts, answers: &Answers, version: &Value) {
                     name
                 },
                 is_local: d.flag("Is Local").unwrap_or(false),
-                size_mb: d
-                    .int("Size")
-                    .and_then(|n| u64::try_from(n).ok())
-                    .unwrap_or(0),
+                size_mb: d.unsigned("Size"),
             }
         })
         .collect();
@@ -135,36 +131,111 @@ pub fn ntp_in_esxcli(version: &str) -> bool {
     }
 }
 
+/// ntp.conf and ntpd's status on hosts before 7.0 U1; the DNS lookups of the host's own name
+/// and of every vmknic address (which of them carry management traffic is known only once
+/// the tags are in, in the same round).
 pub fn object_queries(facts: &HostFacts, answers: &Answers) -> Vec<(String, Query)> {
-    if ntp_in_esxcli(&facts.version.version) && answers.esxcli("system ntp get").is_ok() {
-        return Vec::new();
-    }
-    vec![
-        (
+    let mut queries = Vec::new();
+    if !(ntp_in_esxcli(&facts.version.version) && answers.esxcli("system ntp get").is_ok()) {
+        queries.push((
             "ntp.conf".to_string(),
             Query::Raw("cat /etc/ntp.conf".to_string()),
-        ),
-        (
+        ));
+        queries.push((
             "ntpd".to_string(),
             Query::Raw("/etc/init.d/ntpd status".to_string()),
-        ),
-    ]
+        ));
+    }
+    if !facts.fqdn.is_empty() {
+        queries.push(nslookup(&facts.fqdn));
+        queries.extend(
+            facts
+                .vmknics
+                .iter()
+                .filter(|k| !k.ip.is_empty() && may_carry_management(k))
+                .map(|k| nslookup(&k.ip)),
+        );
+    }
+    queries
+}
+
+fn nslookup(query: &str) -> (String, Query) {
+    (
+        format!("nslookup:{query}"),
+        Query::Raw(format!("nslookup {}", quote(query))),
+    )
+}
+
+/// Management traffic runs on the default TCP/IP stack only: a vmknic of the vMotion or
+/// provisioning stack is never looked up (each lookup can cost a resolver timeout).
+fn may_carry_management(k: &VmkNic) -> bool {
+    matches!(k.netstack.as_str(), "" | "defaultTcpipStack")
+}
+
+/// One lookup's answer; `None` when nslookup itself did not run (busybox exits 1 for "can't
+/// resolve", which is an empty answer).
+fn lookup(details: &Answers, query: &str) -> Option<nslookup::Answer> {
+    details
+        .raw(&format!("nslookup:{query}"))
+        .filter(|o| matches!(o.status, 0 | 1))
+        .map(|o| nslookup::parse(&o.stdout_text()))
+}
+
+/// Forward lookup of the FQDN, reverse of each management address (every vmknic address
+/// when no vmknic says it carries management traffic).
+fn lookups(facts: &HostFacts, details: &Answers) -> Option<DnsLookups> {
+    let forward = lookup(details, &facts.fqdn)?.addresses;
+    let tagged = |k: &&VmkNic| k.tags.iter().any(|t| t == "Management");
+    let any_tagged = facts.vmknics.iter().any(|k| tagged(&k));
+    let reverse = facts
+        .vmknics
+        .iter()
+        .filter(|k| !k.ip.is_empty() && may_carry_management(k) && (!any_tagged || tagged(k)))
+        .filter_map(|k| {
+            lookup(details, &k.ip).map(|a| ReverseLookup {
+                address: k.ip.clone(),
+                names: a.names,
+            })
+        })
+        .collect();
+    Some(DnsLookups { forward, reverse })
+}
+
+/// Why the DNS lookups are missing, when they were asked and did not run.
+pub fn notes(facts: &HostFacts, details: &Answers) -> Option<String> {
+    let out = details.raw(&format!("nslookup:{}", facts.fqdn))?;
+    facts.dns.lookups.is_none().then(|| {
+        format!(
+            "nslookup {} (exit {}): {}; DNS checks cannot run",
+            facts.fqdn,
+            out.status,
+            out.first_error_line()
+        )
+    })
 }
 
 pub fn fill_objects(facts: &mut HostFacts, _first: &Answers, details: &Answers) {
+    facts.dns.lookups = lookups(facts, details);
     if let Some(conf) = details.raw("ntp.conf").filter(|o| o.success()) {
-        facts.ntp.servers = conf
-            .stdout_text()
-            .lines()
-            .filter_map(|l| {
-                let mut words = l.split_whitespace();
-                (words.next() == Some("server")).then(|| words.next().map(str::to_string))?
-            })
-            .collect();
+        facts.ntp.servers = ntp_conf_servers(&conf.stdout_text());
         facts.ntp.enabled = details
             .raw("ntpd")
             .is_some_and(|o| o.success() && !o.stdout_text().contains("not running"));
     }
+}
+
+/// The servers of an ntp.conf, in order: `server HOST [options]` and `pool HOST` lines;
+/// comments, `restrict`, `driftfile` and the like are not servers.
+fn ntp_conf_servers(conf: &str) -> Vec<String> {
+    conf.lines()
+        .filter_map(|l| {
+            let mut words = l.split_whitespace();
+            match words.next() {
+                Some("server" | "pool") => words.next().map(str::to_string),
+                _ => None,
+            }
+        })
+        .collect()
 }
 
 /// A scalar answer (`system uuid get` prints one value).
@@ -201,6 +272,16 @@ fn list_field(answers: &Answers, key: &str, field: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ntp_conf_as_esxi_writes_it() {
+        let conf = "restrict default KOD nomodify notrap nopeer noquery\nrestrict 127.0.0.1\ndriftfile /etc/ntp.drift\n# server 10.9.9.9\nserver 10.0.0.1\nserver   ntp2.lab.example iburst\n\tpool 0.pool.ntp.org\nserver\n";
+        assert_eq!(
+            ntp_conf_servers(conf),
+            ["10.0.0.1", "ntp2.lab.example", "0.pool.ntp.org"]
+        );
+        assert!(ntp_conf_servers("").is_empty());
+    }
 
     #[test]
     fn ntp_source_by_version() {

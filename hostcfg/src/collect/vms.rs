@@ -31,6 +31,22 @@ fn query(cmd: &str, vmid: &str) -> (String, Query) {
     )
 }
 
+/// What keeps VMs out of the facts: `getallvms` failing, or printing lines it could not read.
+pub fn listing_notes(answers: &Answers) -> Vec<String> {
+    match answers.raw("getallvms") {
+        Some(o) if !o.success() => vec![format!(
+            "vim-cmd vmsvc/getallvms (exit {}): {}; no VMs listed",
+            o.status,
+            o.first_error_line()
+        )],
+        Some(o) => vimcmd::unread_lines(&o.stdout_text())
+            .into_iter()
+            .map(|l| format!("vim-cmd vmsvc/getallvms: skipped a line that is not a VM row: {l}"))
+            .collect(),
+        None => Vec::new(),
+    }
+}
+
 /// What to ask about every VM.
 pub fn queries(rows: &[VmRow]) -> Vec<(String, Query)> {
     rows.iter()
@@ -176,11 +192,18 @@ fn vm(row: &VmRow, details: &Answers, datastores: &[Datastore]) -> Vm {
         .into_iter()
         .flatten()
         .any(|v| matches!(v, Vmodl::Object { .. }));
+    // The config and summary say name and path exactly; getallvms' row is a fallback.
+    let name = text(c(&["name"]))
+        .or_else(|| text(s(&["config", "name"])))
+        .unwrap_or_else(|| row.name.clone());
+    let vmx_path = text(c(&["files", "vmPathName"]))
+        .or_else(|| text(s(&["config", "vmPathName"])))
+        .unwrap_or_else(|| row.vmx_path.clone());
     Vm {
         vmid: row.vmid.clone(),
-        name: row.name.clone(),
-        vmx_datastore_uuid: datastore_uuid(&row.vmx_path, None, datastores),
-        vmx_path: row.vmx_path.clone(),
+        name,
+        vmx_datastore_uuid: datastore_uuid(&vmx_path, None, datastores),
+        vmx_path,
         guest_os: text(c(&["guestId"]))
             .or_else(|| text(s(&["config", "guestId"])))
             .unwrap_or_else(|| row.guest_os.clone()),
@@ -283,10 +306,16 @@ fn datastore_uuid(path: &str, moref: Option<&str>, datastores: &[Datastore]) -> 
     if let Some(id) = by_ref {
         return Some(id.to_string());
     }
-    let name = path.strip_prefix('[')?.split_once(']')?.0;
+    // Datastore names may hold `]` themselves (`[san [gold] 01] vm/vm.vmx`): the longest name
+    // the path starts with wins.
     datastores
         .iter()
-        .find(|d| d.name == name)
+        .filter(|d| {
+            path.strip_prefix('[')
+                .and_then(|p| p.strip_prefix(d.name.as_str()))
+                .is_some_and(|rest| rest.starts_with(']'))
+        })
+        .max_by_key(|d| d.name.len())
         .map(|d| d.uuid.clone())
 }
 

@@ -231,6 +231,20 @@ mod tests {
     }
 
     #[test]
+    fn empty_lists_in_both_spellings() {
+        // A host with no VIBs of a kind, no DNS servers: an empty list, never an error.
+        let doc = format!(r#"{HEAD}<root><list type="structure"></list></root></output>"#);
+        assert!(parse(&doc).unwrap().structures().is_empty());
+        let doc = format!(
+            r#"{HEAD}<root><structure typeName="ServerList"><field name="DNSServers"><list type="string"/></field></structure></root></output>"#
+        );
+        let v = parse(&doc).unwrap();
+        assert!(v.structures()[0].strings("DNS Servers").is_empty());
+        let doc = format!(r#"{HEAD}<root><boolean>false</boolean></root></output>"#);
+        assert_eq!(parse(&doc).unwrap(), Value::Boolean(false));
+    }
+
+    #[test]
     fn truncated_and_malformed_documents_are_errors() {
         let doc = format!(r#"{HEAD}<root><list type="string"><string>a</string>"#);
         let e = parse(&doc).unwrap_err();

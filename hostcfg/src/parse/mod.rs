@@ -6,13 +6,15 @@
 //!   for hosts whose formatter fails;
 //! - [`vmodl`]: `vim-cmd`'s pretty-printed VMODL objects;
 //! - [`vimcmd`]: the few `vim-cmd` outputs that are loose text (`getallvms`, `snapshot.get`,
-//!   `backup_config`, `power.getstate`).
+//!   `backup_config`, `power.getstate`);
+//! - [`nslookup`]: the ESXi shell's busybox `nslookup`, old and new layouts.
 //!
 //! Both esxcli parsers produce the same [`Value`] tree, so one collector reads either. Field
 //! names stay opaque strings as the host printed them (`MACAddress` in XML, `MAC Address` in
 //! text); lookups compare them with [`same_name`], which ignores case, spaces and punctuation.
 
 pub mod esxcli_xml;
+pub mod nslookup;
 pub mod text;
 pub mod vimcmd;
 pub mod vmodl;
@@ -52,13 +54,16 @@ pub struct ParseError {
 /// True when two field names are the same once case, spaces and punctuation are ignored:
 /// `MAC Address` = `MACAddress`, `IPv4 Address` = `IPv4Address`.
 pub fn same_name(a: &str, b: &str) -> bool {
-    let key = |s: &str| {
-        s.chars()
-            .filter(|c| c.is_alphanumeric())
-            .flat_map(char::to_lowercase)
-            .collect::<String>()
-    };
-    key(a) == key(b)
+    name_key(a) == name_key(b)
+}
+
+/// A field name without case, spaces and punctuation (`Override VSwitch Load Balancing` →
+/// `overridevswitchloadbalancing`): what [`same_name`] compares.
+pub fn name_key(name: &str) -> String {
+    name.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 impl Structure {
@@ -78,6 +83,14 @@ impl Structure {
     /// A field as a number, when it is one (text `1500` counts).
     pub fn int(&self, name: &str) -> Option<i64> {
         self.get(name).and_then(Value::as_int)
+    }
+
+    /// A field as a number of the caller's unsigned type, 0 when absent, negative or too big
+    /// (sizes, MTUs, speeds, VLAN ids: esxcli never prints a meaningful negative one).
+    pub fn unsigned<T: TryFrom<i64> + Default>(&self, name: &str) -> T {
+        self.int(name)
+            .and_then(|n| T::try_from(n).ok())
+            .unwrap_or_default()
     }
 
     /// A field as a boolean: XML `true`/`false`, text `true`, `Up`, `Enabled`, `Yes`, `1`.

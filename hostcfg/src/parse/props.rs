@@ -3,7 +3,7 @@
 use proptest::prelude::*;
 
 use super::vmodl::{self, Vmodl};
-use super::{esxcli_xml, text, vimcmd};
+use super::{esxcli_xml, nslookup, text, vimcmd};
 
 fn vmodl_value() -> impl Strategy<Value = Vmodl> {
     let ident = "[a-z][a-zA-Z0-9]{0,8}";
@@ -65,8 +65,10 @@ proptest! {
         let _ = esxcli_xml::parse(&s);
         let _ = text::parse(&s);
         let _ = vimcmd::getallvms(&s);
+        let _ = vimcmd::unread_lines(&s);
         let _ = vimcmd::snapshots(&s);
         let _ = vimcmd::bundle_path(&s);
+        let _ = nslookup::parse(&s);
     }
 
     #[test]

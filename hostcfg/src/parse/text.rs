@@ -168,6 +168,56 @@ Mount Point                                        Volume Name  UUID            
     }
 
     #[test]
+    fn ipv4_get_with_and_without_the_gateway_column() {
+        let new = "\
+Name  IPv4 Address  IPv4 Netmask   IPv4 Broadcast  Address Type  Gateway   DHCP DNS
+----  ------------  -------------  --------------  ------------  --------  --------
+vmk0  10.0.0.11     255.255.255.0  10.0.0.255      STATIC        10.0.0.1     false
+vmk1  10.0.1.11     255.255.255.0  10.0.1.255      STATIC        0.0.0.0      false
+";
+        let old = "\
+Name  IPv4 Address  IPv4 Netmask   IPv4 Broadcast  Address Type  DHCP DNS
+----  ------------  -------------  --------------  ------------  --------
+vmk0  10.0.0.11     255.255.255.0  10.0.0.255      STATIC           false
+";
+        for out in [new, old] {
+            let v = parse(out);
+            let rows = v.structures();
+            assert_eq!(rows[0].text("IPv4Address"), "10.0.0.11");
+            assert_eq!(rows[0].text("IPv4 Netmask"), "255.255.255.0");
+            assert_eq!(rows[0].flag("DHCPDNS"), Some(false));
+        }
+        assert_eq!(parse(new).structures()[1].text("Gateway"), "0.0.0.0");
+        assert_eq!(parse(old).structures()[0].text("Gateway"), "");
+    }
+
+    #[test]
+    fn nic_list_keeps_the_free_text_description_whole() {
+        let out = "\
+Name    PCI Device    Driver  Admin Status  Link Status  Speed  Duplex  MAC Address         MTU  Description
+------  ------------  ------  ------------  -----------  -----  ------  -----------------  ----  -----------
+vmnic0  0000:18:00.0  i40en   Up            Up           10000  Full    3c:fd:fe:00:00:01  9000  Intel(R) Ethernet Controller X710 for 10GbE SFP+
+vmnic1  0000:18:00.1  i40en   Up            Down             0  Half    3c:fd:fe:00:00:02  1500  Intel(R)  Ethernet  (spaced)
+";
+        let v = parse(out);
+        let n = v.structures();
+        assert_eq!(
+            n[0].text("Description"),
+            "Intel(R) Ethernet Controller X710 for 10GbE SFP+"
+        );
+        assert_eq!(n[1].text("Description"), "Intel(R)  Ethernet  (spaced)");
+        assert_eq!(
+            (n[0].flag("Link Status"), n[1].flag("LinkStatus")),
+            (Some(true), Some(false))
+        );
+        assert_eq!(
+            (n[0].int("Speed"), n[1].int("Speed")),
+            (Some(10000), Some(0))
+        );
+        assert_eq!(n[0].text("MACAddress"), "3c:fd:fe:00:00:01");
+    }
+
+    #[test]
     fn records_take_the_header_as_type_name() {
         let out = "\
 vSwitch0

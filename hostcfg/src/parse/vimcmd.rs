@@ -11,52 +11,185 @@ pub struct VmRow {
     pub vmx_path: String,
     pub guest_os: String,
     pub version: String,
+    /// Free text; the lines of a multi-line annotation joined with `\n`.
     pub annotation: String,
 }
 
-/// `getallvms` rows are not aligned to the header and names and datastores hold spaces, so a
-/// row is read by its anchors: the numeric id first, the `[datastore] … .vmx` path, then the
-/// guest id and `vmx-NN` words; the name is what lies between id and path, the annotation what
-/// follows. Lines that do not start with an id (the header, "Skipping invalid VM", annotation
-/// continuation lines) are ignored.
+/// `getallvms` prints a fixed header (`Vmid Name File Guest OS Version Annotation`) laid out on
+/// other widths than the rows, then one row per VM: `%-7s` id, then name, file, guest and
+/// version each padded (in bytes) to the widest value of its column plus three spaces, then
+/// the annotation as stored — a multi-line annotation continues on lines of its own.
+///
+/// Names and datastore names may hold spaces and `[`, so a row is read by its anchors: the
+/// numeric id, the `.vmx` (a template's `.vmtx`) that ends the path (followed by the guest id
+/// and `vmx-NN`). Where the path starts is ambiguous within one row
+/// (`db [prod]   [san 01] db/db.vmx`): it is the `[` at the one byte column every row has a
+/// candidate at (rows are padded alike), else the candidate after the widest gap. Lines that are not rows continue the annotation of the row
+/// before; the header and "Skipping invalid VM" lines are dropped. The per-VM config says the
+/// name and path without any of this guessing; collectors prefer it.
 pub fn getallvms(output: &str) -> Vec<VmRow> {
-    output.lines().filter_map(vm_row).collect()
+    let mut rows: Vec<(VmRow, &str, Vec<usize>)> = Vec::new();
+    for line in output.lines().map(|l| l.trim_end_matches('\r')) {
+        if let Some(row) = vm_row(line) {
+            rows.push(row);
+            continue;
+        }
+        let skip = line.trim_start().starts_with("Skipping invalid VM")
+            || (rows.is_empty() && line.trim_start().starts_with("Vmid"));
+        if let Some((last, _, _)) = rows.last_mut().filter(|_| !skip) {
+            last.annotation.push('\n');
+            last.annotation.push_str(line.trim_end());
+        }
+    }
+    // A byte column where every row has a candidate path start.
+    let common: Vec<usize> = rows
+        .first()
+        .map(|(_, _, cands)| {
+            cands
+                .iter()
+                .copied()
+                .filter(|c| rows.iter().all(|(_, _, other)| other.contains(c)))
+                .collect()
+        })
+        .unwrap_or_default();
+    rows.into_iter()
+        .map(|(mut row, before, cands)| {
+            let start = match common.as_slice() {
+                [one] => Some(*one),
+                _ => widest_gap(before, &cands),
+            };
+            if let Some(start) = start {
+                let id_len = row.vmid.len();
+                row.name = before
+                    .get(id_len..start)
+                    .unwrap_or_default()
+                    .trim()
+                    .to_string();
+                row.vmx_path = before.get(start..).unwrap_or_default().trim().to_string();
+            }
+            row.annotation = row.annotation.trim_end().to_string();
+            row
+        })
+        .collect()
 }
 
-fn vm_row(line: &str) -> Option<VmRow> {
-    let line = line.trim_end();
+/// The lines of a `getallvms` output that are neither the header, a row, an annotation's
+/// continuation (which only follow a row) nor "Skipping invalid VM": what [`getallvms`] could
+/// not read, for a warning.
+pub fn unread_lines(output: &str) -> Vec<String> {
+    output
+        .lines()
+        .map(str::trim)
+        .take_while(|l| vm_row(l).is_none())
+        .filter(|l| {
+            !l.is_empty() && !l.starts_with("Vmid") && !l.starts_with("Skipping invalid VM")
+        })
+        .map(str::to_string)
+        .collect()
+}
+
+/// The candidate path start with the most whitespace before it (the last such on a tie).
+fn widest_gap(before: &str, candidates: &[usize]) -> Option<usize> {
+    candidates.iter().copied().max_by_key(|&at| {
+        before
+            .get(..at)
+            .unwrap_or_default()
+            .chars()
+            .rev()
+            .take_while(|c| c.is_whitespace())
+            .count()
+    })
+}
+
+/// A row's id, guest, version and annotation; the text that holds name and path (from the
+/// line start up to the `.vmx`) and the byte columns where the path could start.
+fn vm_row(line: &str) -> Option<(VmRow, &str, Vec<usize>)> {
     let id_len = line.find(|c: char| !c.is_ascii_digit())?;
-    if id_len == 0 {
+    if id_len == 0 || !line.get(id_len..)?.starts_with([' ', '\t']) {
         return None;
     }
     let vmid = line.get(..id_len)?.to_string();
-    let rest = line.get(id_len..)?;
-    if !rest.starts_with([' ', '\t']) {
+    // The `.vmx` (`.vmtx` for a template) that ends the path: the one followed by
+    // `guest vmx-NN` if any is, else the last one followed by whitespace or the line end.
+    let ends: Vec<usize> = line
+        .match_indices(".vm")
+        .filter_map(|(i, _)| {
+            let rest = line.get(i..)?;
+            let len = [".vmx", ".vmtx"]
+                .iter()
+                .find(|s| rest.starts_with(**s))?
+                .len();
+            Some(i.saturating_add(len))
+        })
+        .filter(|&end| {
+            line.get(end..)
+                .is_some_and(|t| t.is_empty() || t.starts_with([' ', '\t']))
+        })
+        .collect();
+    let versioned = |end: &usize| {
+        let mut words = line.get(*end..).unwrap_or_default().split_whitespace();
+        let first = words.next().unwrap_or_default();
+        is_hw_version(first) || words.next().is_some_and(is_hw_version)
+    };
+    let vmx_end = ends
+        .iter()
+        .copied()
+        .find(versioned)
+        .or_else(|| ends.last().copied())?;
+    let before = line.get(..vmx_end)?;
+    let candidates: Vec<usize> = before
+        .char_indices()
+        .filter(|&(i, c)| {
+            c == '['
+                && i > id_len
+                && before
+                    .get(..i)
+                    .and_then(|b| b.chars().next_back())
+                    .is_some_and(char::is_whitespace)
+                && !before.get(id_len..i).unwrap_or_default().trim().is_empty()
+                && before.get(i..).is_some_and(|p| p.contains("] "))
+        })
+        .map(|(i, _)| i)
+        .collect();
+    if candidates.is_empty() {
         return None;
     }
-    let vmx_end = rest
-        .match_indices(".vmx")
-        .map(|(i, _)| i.saturating_add(4))
-        .find(|&end| {
-            rest.get(end..)
-                .is_some_and(|t| t.is_empty() || t.starts_with([' ', '\t']))
-        })?;
-    let before = rest.get(..vmx_end)?;
-    let path_start = before.find(" [")?.saturating_add(1);
-    let name = before.get(..path_start)?.trim().to_string();
-    let vmx_path = before.get(path_start..)?.trim().to_string();
-    let mut tail = rest.get(vmx_end..)?.split_whitespace();
-    let guest_os = tail.next().unwrap_or_default().to_string();
-    let version = tail.next().unwrap_or_default().to_string();
-    let annotation = tail.collect::<Vec<_>>().join(" ");
-    Some(VmRow {
+    // `guest vmx-NN annotation`; a guest id may be missing, never the version.
+    let (first, after_first) = first_word(line.get(vmx_end..)?);
+    let (second, after_second) = first_word(after_first);
+    let (guest_os, version, rest) = if is_hw_version(first) {
+        ("", first, after_first)
+    } else if is_hw_version(second) {
+        (first, second, after_second)
+    } else {
+        (first, "", after_first)
+    };
+    let (guest_os, version) = (guest_os.to_string(), version.to_string());
+    let annotation = rest.trim().to_string();
+    let row = VmRow {
         vmid,
-        name,
-        vmx_path,
         guest_os,
         version,
         annotation,
-    })
+        ..VmRow::default()
+    };
+    Some((row, before, candidates))
+}
+
+/// The first whitespace-separated word of `text` and what follows it.
+fn first_word(text: &str) -> (&str, &str) {
+    let text = text.trim_start();
+    let end = text.find(char::is_whitespace).unwrap_or(text.len());
+    (
+        text.get(..end).unwrap_or_default(),
+        text.get(end..).unwrap_or_default(),
+    )
+}
+
+/// `vmx-19`.
+fn is_hw_version(word: &str) -> bool {
+    word.strip_prefix("vmx-")
+        .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
 }
 
 /// `vim-cmd vmsvc/snapshot.get`: a tree drawn with dashes, `--` per level. The root snapshot
@@ -134,22 +267,142 @@ pub fn powered_on(output: &str) -> Option<bool> {
 mod tests {
     use super::*;
 
+    /// Rows laid out as the host prints them: `%-7s` id, then each column padded in bytes to
+    /// its widest value plus three spaces, the annotation as stored.
+    fn host_rows(rows: &[[&str; 6]]) -> String {
+        let width = |c: usize| rows.iter().map(|r| r[c].len()).max().unwrap_or(0) + 3;
+        let mut out = "Vmid      Name                         File                           Guest OS         Version   Annotation\n".to_string();
+        for r in rows {
+            out.push_str(&format!("{:<7}", r[0]));
+            for (c, cell) in r.iter().enumerate().take(5).skip(1) {
+                out.push_str(&format!("{cell:<w$}", w = width(c)));
+            }
+            out.push_str(r[5]);
+            out.push('\n');
+        }
+        out
+    }
+
     #[test]
-    fn getallvms_reads_names_and_paths_with_spaces() {
-        let out = "Vmid        Name                    File                      Guest OS       Version   Annotation\n\
-1      web 01       [local ds 1] web 01/web 01.vmx   rhel8_64Guest   vmx-19    front end, rack 4\n\
-12     db      [datastore1] db/db.vmx    otherGuest64    vmx-14\n\
-Skipping invalid VM '7'\n";
-        let rows = getallvms(out);
-        assert_eq!(rows.len(), 2);
-        assert_eq!(rows[0].vmid, "1");
-        assert_eq!(rows[0].name, "web 01");
-        assert_eq!(rows[0].vmx_path, "[local ds 1] web 01/web 01.vmx");
-        assert_eq!(rows[0].guest_os, "rhel8_64Guest");
-        assert_eq!(rows[0].version, "vmx-19");
-        assert_eq!(rows[0].annotation, "front end, rack 4");
+    fn getallvms_brackets_and_spaces_in_names_and_datastores() {
+        let out = host_rows(&[
+            [
+                "1",
+                "esx01-web01",
+                "[san [gold] 01] esx01-web01/esx01-web01.vmx",
+                "ubuntu64Guest",
+                "vmx-19",
+                "Built by CI\nowner: web team\n\n2 [x] y.vmx notes",
+            ],
+            [
+                "2",
+                "esx01-db 01 [prod]",
+                "[datastore1] esx01-db 01 [prod]/esx01-db 01 [prod].vmx",
+                "windows2019srv_64Guest",
+                "vmx-19",
+                "",
+            ],
+            [
+                "12",
+                "[tmp] scratch",
+                "[san [gold] 01] scratch/scratch.vmx",
+                "otherGuest64",
+                "vmx-14",
+                "a  b",
+            ],
+        ]);
+        let rows = getallvms(&out);
+        assert_eq!(rows.len(), 3, "{rows:#?}");
+        assert_eq!(rows[0].name, "esx01-web01");
+        assert_eq!(
+            rows[0].vmx_path,
+            "[san [gold] 01] esx01-web01/esx01-web01.vmx"
+        );
+        assert_eq!(
+            rows[0].annotation,
+            "Built by CI\nowner: web team\n\n2 [x] y.vmx notes"
+        );
+        assert_eq!(rows[1].vmid, "2");
+        assert_eq!(rows[1].name, "esx01-db 01 [prod]");
+        assert_eq!(
+            rows[1].vmx_path,
+            "[datastore1] esx01-db 01 [prod]/esx01-db 01 [prod].vmx"
+        );
+        assert_eq!(
+            (rows[1].guest_os.as_str(), rows[1].version.as_str()),
+            ("windows2019srv_64Guest", "vmx-19")
+        );
         assert_eq!(rows[1].annotation, "");
-        assert!(getallvms("Vmid Name File\n").is_empty());
+        assert_eq!(rows[2].name, "[tmp] scratch");
+        assert_eq!(rows[2].vmx_path, "[san [gold] 01] scratch/scratch.vmx");
+        assert_eq!(rows[2].annotation, "a  b");
+    }
+
+    #[test]
+    fn getallvms_single_rows_as_captured() {
+        // One row gives no second row to line up with: the widest gap before a `[` wins.
+        let out = "Vmid      Name                        File                           Guest OS        Version   Annotation\n\
+1424   sap-router   [datastore1 (4)] sap-router/win2k8x64.vmx   winLonghorn64Guest   vmx-07              \n";
+        let rows = getallvms(out);
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].name, "sap-router");
+        assert_eq!(
+            rows[0].vmx_path,
+            "[datastore1 (4)] sap-router/win2k8x64.vmx"
+        );
+        assert_eq!(rows[0].version, "vmx-07");
+        // An ESXi 8 capture: the header on other widths than the row.
+        let rows = getallvms(
+            "Vmid   Name     File              Guest OS       Version   Annotation\n1      x8     [pve-esx] x8/x8.vmx   centos9_64Guest   vmx-20    \n",
+        );
+        assert_eq!(
+            (rows[0].name.as_str(), rows[0].vmx_path.as_str()),
+            ("x8", "[pve-esx] x8/x8.vmx")
+        );
+        assert_eq!(rows[0].guest_os, "centos9_64Guest");
+        let one = host_rows(&[[
+            "3",
+            "db 01 [prod]",
+            "[local ds] db 01 [prod]/db 01 [prod].vmx",
+            "otherGuest64",
+            "vmx-20",
+            "",
+        ]]);
+        let rows = getallvms(&one);
+        assert_eq!(rows[0].name, "db 01 [prod]");
+        assert_eq!(rows[0].vmx_path, "[local ds] db 01 [prod]/db 01 [prod].vmx");
+    }
+
+    #[test]
+    fn getallvms_skips_what_is_not_a_row() {
+        assert!(getallvms("Vmid   Name   File   Guest OS   Version   Annotation\n").is_empty());
+        assert!(getallvms("").is_empty());
+        assert!(getallvms("Skipping invalid VM '7'\n").is_empty());
+        let out = "Vmid Name File Guest OS Version Annotation\n\
+5      vm   [ds] vm/vm.vmx   otherGuest   vmx-13   x\n\
+Skipping invalid VM '7'\n\
+12 apples\n";
+        let rows = getallvms(out);
+        assert_eq!(rows.len(), 1);
+        assert_eq!(
+            rows[0].annotation, "x\n12 apples",
+            "a line without a path continues the annotation"
+        );
+        assert!(unread_lines(out).is_empty());
+        let odd = "Vmid Name File\n7 vm [ds] vm/vm.ovf x\n5      vm   [ds] vm/vm.vmx   otherGuest   vmx-13\n";
+        assert_eq!(unread_lines(odd), ["7 vm [ds] vm/vm.ovf x"]);
+        // Templates are registered with a `.vmtx`.
+        let rows = getallvms("3      tmpl   [ds 1] tmpl/tmpl.vmtx   rhel9_64Guest   vmx-21\n");
+        assert_eq!(
+            (rows[0].name.as_str(), rows[0].vmx_path.as_str()),
+            ("tmpl", "[ds 1] tmpl/tmpl.vmtx")
+        );
+        // No guest id printed: the version still lands in its column.
+        let rows = getallvms("9      vm   [ds] vm/vm.vmx   vmx-13\n");
+        assert_eq!(
+            (rows[0].guest_os.as_str(), rows[0].version.as_str()),
+            ("", "vmx-13")
+        );
     }
 
     #[test]

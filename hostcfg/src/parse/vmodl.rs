@@ -508,6 +508,88 @@ mod tests {
         assert_eq!(v.get("note").and_then(Vmodl::as_str), Some("say \"hi\""));
     }
 
+    /// A `vmsvc/get.summary` as ESXi 7 prints it: banner, primitive-typed arrays, empty arrays,
+    /// typed nulls, negative numbers, a multi-line annotation, brackets in names.
+    const SUMMARY: &str = "Listsummary:
+
+(vim.vm.Summary) {
+   vm = 'vim.VirtualMachine:2',
+   runtime = (vim.vm.RuntimeInfo) {
+      device = (vim.vm.DeviceRuntimeInfo) [
+         (vim.vm.DeviceRuntimeInfo) {
+            runtimeState = (vim.vm.DeviceRuntimeInfo.VirtualEthernetCardRuntimeState) {
+               vmDirectPathGen2Active = false,
+               vmDirectPathGen2InactiveReasonVm = (string) [
+                  \"vmNptIncompatibleGuest\"
+               ],
+               reservationStatus = <unset>,
+            },
+            key = 4000,
+         }
+      ],
+      host = 'vim.HostSystem:ha-host',
+      powerState = \"poweredOn\",
+      dasVmProtection = (vim.vm.RuntimeInfo.DasProtectionState) null,
+      featureRequirement = (vim.vm.FeatureRequirement) [
+      ],
+   },
+   guest = (vim.vm.Summary.GuestSummary) {
+      toolsRunningStatus = \"guestToolsRunning\",
+      hwVersion = \"vmx-19\"
+   },
+   config = (vim.vm.Summary.ConfigSummary) {
+      name = \"esx01-db 01 [prod]\",
+      template = false,
+      vmPathName = \"[san [gold] 01] esx01-db 01 [prod]/esx01-db 01 [prod].vmx\",
+      annotation = \"line one
+line two, with = and {braces}\",
+      ftInfo = (vim.vm.FaultToleranceConfigInfo) null,
+   },
+   quickStats = (vim.vm.Summary.QuickStats) {
+      consumedOverheadMemory = 34,
+      ftLogBandwidth = -1,
+      guestHeartbeatStatus = \"green\",
+   },
+   customValue = (vim.CustomFieldsManager.Value) [
+   ]
+}
+";
+
+    #[test]
+    fn a_real_shaped_vm_summary() {
+        let v = parse(SUMMARY).unwrap();
+        let text = |path: &[&str]| v.path(path).and_then(Vmodl::as_str).map(str::to_string);
+        assert_eq!(
+            text(&["config", "name"]).as_deref(),
+            Some("esx01-db 01 [prod]")
+        );
+        assert_eq!(
+            text(&["config", "vmPathName"]).as_deref(),
+            Some("[san [gold] 01] esx01-db 01 [prod]/esx01-db 01 [prod].vmx")
+        );
+        assert_eq!(
+            text(&["config", "annotation"]).as_deref(),
+            Some("line one\nline two, with = and {braces}")
+        );
+        assert_eq!(
+            text(&["runtime", "powerState"]).as_deref(),
+            Some("poweredOn")
+        );
+        assert_eq!(
+            v.path(&["quickStats", "ftLogBandwidth"])
+                .and_then(Vmodl::as_i64),
+            Some(-1)
+        );
+        assert!(matches!(
+            v.path(&["config", "ftInfo"]),
+            Some(Vmodl::Null(_))
+        ));
+        assert!(
+            v.path(&["customValue"])
+                .is_some_and(|c| c.items().is_empty())
+        );
+    }
+
     #[test]
     fn faults_are_errors() {
         let out = "(vim.fault.NotFound) {\n   faultCause = (vmodl.MethodFault) null,\n   msg = \"Unable to find a VM corresponding to 99\"\n}\n";

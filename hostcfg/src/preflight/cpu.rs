@@ -7,7 +7,7 @@
 //! feature bits it saw at power-on, so every user-level feature of the source must exist on the
 //! destination (and NX/XD and long mode, which guests use); features the destination has in
 //! addition are fine on ESXi 5.x+. A VM mask position `T` needs 1 on the destination, `F`
-//! needs 0, `H`/`R` need source = destination, `0`/`1` force a value and `x` is unused. With EVC
+//! needs 0, `H`/`R` (and their lower-case forms `h`/`r`) need source = destination, `0`/`1` force a value and `x` is unused. With EVC
 //! on, every host presents the mode's baseline, so only the mode matters.
 
 use serde::Serialize;
@@ -390,11 +390,7 @@ pub fn cluster_findings(view: &ClusterView<'_>) -> Vec<Finding> {
             .collect();
         if !disabled.is_empty() {
             let f = Finding::new(
-                if configured_mode.is_some() {
-                    Severity::Error
-                } else {
-                    Severity::Warning
-                },
+                Severity::error_if(configured_mode.is_some()),
                 Code::EVCAdmissionFailedCPUFeaturesForMode,
                 format!(
                     "{}: {} disabled in the firmware; EVC needs both enabled",
@@ -484,11 +480,7 @@ pub fn vm_cpu(view: &ClusterView<'_>, vm: VmId, dst: HostId) -> Vec<Finding> {
         return Vec::new();
     }
     let (src, d) = (view.host(v.host), view.host(dst));
-    let sev = if v.powered_on() {
-        Severity::Error
-    } else {
-        Severity::Warning
-    };
+    let sev = Severity::error_if(v.powered_on());
     if let (Some(a), Some(b)) = (src.cpu.vendor, d.cpu.vendor) {
         if a != b {
             return vec![Finding::new(
@@ -509,7 +501,7 @@ pub fn vm_cpu(view: &ClusterView<'_>, vm: VmId, dst: HostId) -> Vec<Finding> {
     }
     let mut misses = Vec::new();
     // The VM's explicit requirements.
-    for (leaf, reg, bit, c) in v.masks.positions(b"TFHR") {
+    for (leaf, reg, bit, c) in v.masks.positions(b"TFHRhr") {
         let sv = host_known(view, v.host, leaf, reg, bit);
         let dv = host_known(view, dst, leaf, reg, bit);
         let name = position_name(leaf, reg, bit);
@@ -528,23 +520,26 @@ pub fn vm_cpu(view: &ClusterView<'_>, vm: VmId, dst: HostId) -> Vec<Finding> {
                 what: format!("{name} (mask F: must be 0)"),
                 maskable: true,
             }),
-            (b'H' | b'R', Some(dv)) if sv.is_some_and(|sv| sv != dv) => misses.push(Miss {
-                leaf,
-                reg,
-                bit,
-                what: format!(
-                    "{name} (mask {}: must match, {} on the source)",
-                    char::from(c),
-                    if dv { "0" } else { "1" }
-                ),
-                maskable: true,
-            }),
+            (c, Some(dv)) if cpuid::MUST_MATCH.contains(&c) && sv.is_some_and(|sv| sv != dv) => {
+                misses.push(Miss {
+                    leaf,
+                    reg,
+                    bit,
+                    what: format!(
+                        "{name} (mask {}: must match, {} on the source)",
+                        char::from(c),
+                        if dv { "0" } else { "1" }
+                    ),
+                    maskable: true,
+                })
+            }
             _ => {}
         }
     }
     // The features the guest sees on its host, where the VM does not decide itself.
     for f in src.cpu.features.missing_in(&d.cpu.features) {
-        if !f.compared || !matches!(v.masks.at(f.leaf, f.reg, f.bit), b'-' | b'H' | b'R') {
+        let mask = v.masks.at(f.leaf, f.reg, f.bit);
+        if !f.compared || !(mask == b'-' || cpuid::MUST_MATCH.contains(&mask)) {
             continue;
         }
         if misses

@@ -1,11 +1,19 @@
-//! CPUID vectors as ESXi prints them, and the feature bits the checks compare.
+//! CPUID vectors as ESXi prints them, and the feature bits the checks compare. This is the one
+//! CPUID decoder of the crate: the collectors use [`Register`] and [`Signature`] to store each
+//! package's family/model/stepping in the facts (`host facts`), and the preflight (`host cpu`,
+//! the EVC baseline, masks) reads the same types; only the simulator keeps its own CPU model.
 //!
-//! A register is 32 characters, most significant bit first, optionally grouped by colons:
-//! `0000:0000:0000:0000:0000:0000:0000:0001`. Host vectors hold `1`, `0` or `-` (unknown). VM
-//! requirement masks (the `.vmx` lines `cpuid.1.ecx = "…"`) also hold `T` (must be 1), `F`
-//! (must be 0), `R` (reported 0, must match between hosts), `H` (used by the guest, must match
-//! between hosts), `x` (unused), and `0`/`1` (a value forced on the guest: no host
-//! requirement). Source: `HostCpuIdInfo` in govmomi `vim25/types/types.go` (hostops.md §3.3).
+//! A register is 32 characters, most significant bit first, optionally grouped in fours by
+//! colons (`0000:0000:0000:0000:0000:0000:0000:0001`, as the API and vSphere write it) or by
+//! spaces (`---- ---- ---H ----…`, as hand-edited `.vmx` files often have it). Host vectors
+//! hold `1`, `0` or `-` (unknown). VM requirement masks (the `.vmx` lines `cpuid.1.ecx = "…"`)
+//! also hold `T` (must be 1), `F` (must be 0), `R` (reported 0, must match between hosts), `H`
+//! (used by the guest, must match between hosts), `x` (unused), and `0`/`1` (a value forced on
+//! the guest: no host requirement). Source: `HostCpuIdInfo` in govmomi `vim25/types/types.go`
+//! (hostops.md §3.3). The vSphere Client's mask editor also writes lower-case `h` and `r`, the
+//! "host value kept from power-on" forms of `H` and `R`; the API documents no separate vMotion
+//! rule for them, so they are compared like `H` and `R` (source and destination must match),
+//! the safe reading.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -44,7 +52,10 @@ impl Reg {
 }
 
 /// The characters a register string may hold.
-const ALLOWED: &[u8] = b"01-TFRHx";
+const ALLOWED: &[u8] = b"01-TFRHxhr";
+
+/// Mask characters whose position must hold the same value on source and destination.
+pub const MUST_MATCH: &[u8] = b"HRhr";
 
 /// One register: 32 positions, kept as the characters ESXi prints. Index 0 is bit 31.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,10 +75,13 @@ impl Register {
         if text.is_empty() {
             return Ok(Register::default());
         }
-        let chars: Vec<u8> = text.bytes().filter(|&c| c != b':').collect();
+        let chars: Vec<u8> = text
+            .bytes()
+            .filter(|&c| c != b':' && !c.is_ascii_whitespace())
+            .collect();
         if let Some(&bad) = chars.iter().find(|c| !ALLOWED.contains(c)) {
             return Err(format!(
-                "{text:?}: {:?} is not a CPUID mask character (one of 0 1 - T F R H x)",
+                "{text:?}: {:?} is not a CPUID mask character (one of 0 1 - T F H h R r x)",
                 char::from(bad)
             ));
         }
@@ -478,6 +492,8 @@ mod tests {
         assert_eq!(r.known(1), Some(false));
         assert_eq!(r.known(2), Some(true));
         assert_eq!(r.value(), Some(5));
+        // An unknown bit makes the value unknown, not zero.
+        assert_eq!(r.with(7, b'-').value(), None);
         assert_eq!(r.to_string(), "0000:0000:0000:0000:0000:0000:0000:0101");
         let masked = Register::default().with(20, b'0');
         assert_eq!(
@@ -491,6 +507,36 @@ mod tests {
                 .at(31),
             b'T'
         );
+    }
+
+    #[test]
+    fn register_parse_takes_vmx_shapes() {
+        // A colon-grouped mask as vSphere writes it (hide NX/XD: cpuid.80000001.edx bit 20).
+        let nx = Register::parse("----:----:---0:----:----:----:----:----").unwrap();
+        assert_eq!(nx.at(20), b'0');
+        assert_eq!(nx.known(20), Some(false));
+        // A space-grouped mask as hand-edited .vmx files carry it.
+        let spaced = Register::parse("---- ---- ---H ---- ---- ---- ---- ----").unwrap();
+        assert_eq!(spaced.at(20), b'H');
+        assert_eq!(
+            spaced.to_string(),
+            "----:----:---H:----:----:----:----:----"
+        );
+        // Every character the mask editor writes, lower-case h and r included.
+        let all = Register::parse("TFRH:hr01:x---:----:----:----:----:----").unwrap();
+        assert_eq!(
+            [
+                all.at(31),
+                all.at(30),
+                all.at(29),
+                all.at(28),
+                all.at(27),
+                all.at(26)
+            ],
+            [b'T', b'F', b'R', b'H', b'h', b'r']
+        );
+        assert!(MUST_MATCH.contains(&all.at(27)) && MUST_MATCH.contains(&all.at(26)));
+        assert!(!MUST_MATCH.contains(&all.at(31)));
     }
 
     #[test]

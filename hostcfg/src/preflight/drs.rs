@@ -525,11 +525,7 @@ pub fn findings(view: &ClusterView<'_>) -> Vec<Finding> {
                     host_names(view, set)
                 )
             };
-            let sev = if mandatory {
-                Severity::Error
-            } else {
-                Severity::Warning
-            };
+            let sev = Severity::error_if(mandatory);
             out.push(
                 Finding::new(
                     sev,
@@ -567,11 +563,7 @@ pub fn findings(view: &ClusterView<'_>) -> Vec<Finding> {
             })
             .collect();
         if !perfect_matching(&options, view.hosts.len()) {
-            let sev = if r.mandatory {
-                Severity::Error
-            } else {
-                Severity::Warning
-            };
+            let sev = Severity::error_if(r.mandatory);
             out.push(Finding::new(
                 sev,
                 Code::RuleViolation,

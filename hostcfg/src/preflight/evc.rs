@@ -228,6 +228,19 @@ const fn arch(
     }
 }
 
+/// An Intel family 6 model 0x55 row for `steppings`.
+const fn model_55(
+    name: &'static str,
+    steppings: (u32, u32),
+    max_mode: &'static str,
+    verified: bool,
+) -> Microarch {
+    Microarch {
+        steppings,
+        ..arch(name, Vendor::Intel, 6, &[(0x55, 0x55)], max_mode, verified)
+    }
+}
+
 /// The table. Rows are matched in order; the first match wins.
 pub const MICROARCHS: &[Microarch] = &[
     // Intel family 6.
@@ -295,35 +308,10 @@ pub const MICROARCHS: &[Microarch] = &[
         "intel-broadwell",
         true,
     ),
-    Microarch {
-        name: "Skylake-SP",
-        steppings: (0, 4),
-        ..arch("", Vendor::Intel, 6, &[(0x55, 0x55)], "intel-skylake", true)
-    },
-    Microarch {
-        name: "Cascade Lake",
-        steppings: (5, 7),
-        ..arch(
-            "",
-            Vendor::Intel,
-            6,
-            &[(0x55, 0x55)],
-            "intel-cascadelake",
-            false,
-        )
-    },
-    Microarch {
-        name: "Cooper Lake",
-        steppings: (10, 11),
-        ..arch(
-            "",
-            Vendor::Intel,
-            6,
-            &[(0x55, 0x55)],
-            "intel-cascadelake",
-            false,
-        )
-    },
+    // Xeon Scalable generations 1-3 share display model 0x55; the stepping tells them apart.
+    model_55("Skylake-SP", (0, 4), "intel-skylake", true),
+    model_55("Cascade Lake", (5, 7), "intel-cascadelake", false),
+    model_55("Cooper Lake", (10, 11), "intel-cascadelake", false),
     arch(
         "Skylake / Kaby Lake / Coffee Lake (client)",
         Vendor::Intel,
@@ -331,6 +319,14 @@ pub const MICROARCHS: &[Microarch] = &[
         &[(0x4E, 0x4E), (0x5E, 0x5E), (0x8E, 0x8E), (0x9E, 0x9E)],
         "intel-skylake",
         true,
+    ),
+    arch(
+        "Comet Lake (client, Xeon W-1200)",
+        Vendor::Intel,
+        6,
+        &[(0xA5, 0xA6)],
+        "intel-skylake",
+        false,
     ),
     arch(
         "Ice Lake-SP",
@@ -373,11 +369,14 @@ pub const MICROARCHS: &[Microarch] = &[
         "amd-greyhound",
         true,
     ),
+    // Family 15h models 00h-0Fh hold both Orochi revisions: model 01h is Bulldozer (Opteron
+    // 4200/6200), model 02h is Piledriver (Opteron 4300/6300, "Abu Dhabi"); 10h-1Fh are the
+    // Piledriver APUs.
     arch(
         "Bulldozer",
         Vendor::Amd,
         0x15,
-        &[(0x00, 0x0F)],
+        &[(0x00, 0x01)],
         "amd-bulldozer",
         true,
     ),
@@ -385,7 +384,7 @@ pub const MICROARCHS: &[Microarch] = &[
         "Piledriver",
         Vendor::Amd,
         0x15,
-        &[(0x10, 0x1F)],
+        &[(0x02, 0x0F), (0x10, 0x1F)],
         "amd-piledriver",
         true,
     ),
@@ -430,10 +429,10 @@ pub const MICROARCHS: &[Microarch] = &[
         false,
     ),
     arch(
-        "Zen 4 (EPYC 9004)",
+        "Zen 4 (EPYC 9004/8004/4004)",
         Vendor::Amd,
         0x19,
-        &[(0x10, 0x1F), (0xA0, 0xAF)],
+        &[(0x10, 0x1F), (0x60, 0x7F), (0xA0, 0xAF)],
         "amd-zen4",
         false,
     ),
@@ -513,6 +512,133 @@ mod tests {
             "amd-greyhound"
         );
         assert!(microarch(Vendor::Amd, 6, 0x2D, 7).is_none());
+    }
+
+    #[test]
+    fn real_cpus_get_the_evc_mode_vcenter_offers() {
+        use crate::preflight::cpuid::Signature;
+        // (part, vendor, CPUID leaf 1 EAX as the part reports it, highest EVC mode).
+        let table: &[(&str, Vendor, u32, &str)] = &[
+            (
+                "Xeon 5160 (Woodcrest)",
+                Vendor::Intel,
+                0x0000_06F6,
+                "intel-merom",
+            ),
+            (
+                "Xeon E5450 (Harpertown)",
+                Vendor::Intel,
+                0x0001_0676,
+                "intel-penryn",
+            ),
+            (
+                "Xeon X5570 (Nehalem-EP)",
+                Vendor::Intel,
+                0x0001_06A5,
+                "intel-nehalem",
+            ),
+            (
+                "Xeon X5670 (Westmere-EP)",
+                Vendor::Intel,
+                0x0002_06C2,
+                "intel-westmere",
+            ),
+            (
+                "Xeon E5-2670 (Sandy Bridge-EP)",
+                Vendor::Intel,
+                0x0002_06D7,
+                "intel-sandybridge",
+            ),
+            (
+                "Xeon E5-2670 v2 (Ivy Bridge-EP)",
+                Vendor::Intel,
+                0x0003_06E4,
+                "intel-ivybridge",
+            ),
+            (
+                "Xeon E5-2680 v3 (Haswell-EP)",
+                Vendor::Intel,
+                0x0003_06F2,
+                "intel-haswell",
+            ),
+            (
+                "Xeon E5-2680 v4 (Broadwell-EP)",
+                Vendor::Intel,
+                0x0004_06F1,
+                "intel-broadwell",
+            ),
+            (
+                "Xeon Gold 6130 (Skylake-SP)",
+                Vendor::Intel,
+                0x0005_0654,
+                "intel-skylake",
+            ),
+            (
+                "Xeon Gold 6230 (Cascade Lake)",
+                Vendor::Intel,
+                0x0005_0657,
+                "intel-cascadelake",
+            ),
+            (
+                "Xeon Gold 6330 (Ice Lake-SP)",
+                Vendor::Intel,
+                0x0006_06A6,
+                "intel-icelake",
+            ),
+            (
+                "Xeon Gold 6430 (Sapphire Rapids)",
+                Vendor::Intel,
+                0x0008_06F8,
+                "intel-sapphirerapids",
+            ),
+            ("Opteron 285 (rev E)", Vendor::Amd, 0x0002_0F12, "amd-rev-e"),
+            (
+                "Opteron 2218 (rev F)",
+                Vendor::Amd,
+                0x0004_0F13,
+                "amd-rev-f",
+            ),
+            (
+                "Opteron 2356 (Barcelona)",
+                Vendor::Amd,
+                0x0010_0F23,
+                "amd-greyhound",
+            ),
+            (
+                "Opteron 6276 (Bulldozer)",
+                Vendor::Amd,
+                0x0060_0F12,
+                "amd-bulldozer",
+            ),
+            (
+                "Opteron 6380 (Piledriver)",
+                Vendor::Amd,
+                0x0060_0F20,
+                "amd-piledriver",
+            ),
+            ("EPYC 7601 (Naples)", Vendor::Amd, 0x0080_0F12, "amd-zen"),
+            ("EPYC 7742 (Rome)", Vendor::Amd, 0x0083_0F10, "amd-zen2"),
+            ("EPYC 7763 (Milan)", Vendor::Amd, 0x00A0_0F11, "amd-zen3"),
+            ("EPYC 9654 (Genoa)", Vendor::Amd, 0x00A1_0F11, "amd-zen4"),
+            ("EPYC 4564P (Raphael)", Vendor::Amd, 0x00A6_0F12, "amd-zen4"),
+            ("EPYC 9754 (Bergamo)", Vendor::Amd, 0x00AA_0F01, "amd-zen4"),
+        ];
+        for &(part, vendor, eax, want) in table {
+            let s = Signature::from_eax(eax);
+            let got = microarch(vendor, s.family, s.model, s.stepping).map(|a| a.max_mode);
+            assert_eq!(got, Some(want), "{part}: {s:?}");
+        }
+        // Parts EVC has no mode for stay unknown rather than guessed.
+        for (part, vendor, eax) in [
+            ("Pentium 4 (NetBurst)", Vendor::Intel, 0x0000_0F29),
+            ("Opteron 248 (rev C)", Vendor::Amd, 0x0000_0F5A),
+        ] {
+            let s = Signature::from_eax(eax);
+            assert!(
+                microarch(vendor, s.family, s.model, s.stepping).is_none(),
+                "{part}"
+            );
+        }
     }
 
     #[test]

@@ -19,6 +19,17 @@ pub enum Severity {
 }
 
 impl Severity {
+    /// `Error` when `blocks`, else `Warning`: vCenter reports many checks either way depending
+    /// on the case (a device connected or only configured, a VM powered on or off, a rule
+    /// mandatory or not, EVC on or off).
+    pub fn error_if(blocks: bool) -> Severity {
+        if blocks {
+            Severity::Error
+        } else {
+            Severity::Warning
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Info => "info",
@@ -111,9 +122,10 @@ codes! {
     /// The vMotion vmks of source and destination are on port groups of different names.
     MismatchedVMotionNetworkNames: Vsphere, Vmotion,
         "the vMotion interfaces of the two hosts are on differently named port groups";
-    /// The vMotion vmks are in different IP subnets (vMotion across routers is unsupported).
+    /// The vMotion vmks are in different IP subnets (vMotion across routers is unsupported
+    /// unless both are on the `vmotion` TCP/IP stack).
     VMotionSubnetMismatch: Esxforge, Vmotion,
-        "the vMotion interfaces of the two hosts are in different IP subnets";
+        "the vMotion interfaces of the two hosts are in different IP subnets (not both on the vmotion TCP/IP stack)";
     /// The destination is in maintenance mode.
     InvalidHostState: Vsphere, Vmotion,
         "the destination host is in maintenance mode";
@@ -148,12 +160,16 @@ codes! {
     /// A connected serial or parallel port backed by a file.
     FileBackedPortNotSupported: Vsphere, Vmotion,
         "a connected serial or parallel port backed by a file";
-    /// A connected USB or PCI passthrough device.
+    /// A PCI passthrough device (DirectPath I/O, vGPU) or a connected USB passthrough device on
+    /// a powered-on VM.
     DisallowedMigrationDeviceAttached: Vsphere, Vmotion,
-        "a connected passthrough (USB/PCI) device";
+        "a PCI passthrough device (DirectPath I/O, vGPU) or a connected USB passthrough device on a powered-on VM";
     /// CPU or memory affinity set on a powered-on VM.
     AffinityConfigured: Vsphere, Vmotion,
         "CPU or memory scheduling affinity set on a powered-on VM";
+    /// An FT-protected VM would land on the host running its other FT copy.
+    FaultToleranceAntiAffinityViolated: Vsphere, Vmotion,
+        "an FT VM would land on the host that runs its other FT copy (primary and secondary must be apart)";
     /// Snapshots present.
     SnapshotRevertIssue: Vsphere, Vmotion,
         "the VM has snapshots (reverting after the move may fail)";
@@ -407,6 +423,30 @@ mod tests {
             serde_json::to_string(&Code::CannotAccessVmDisk).unwrap(),
             "\"CannotAccessVmDisk\""
         );
+    }
+
+    #[test]
+    fn the_documented_code_table_is_the_code_list() {
+        // docs/preflight.md promises these names as the stable JSON `code` values: the table
+        // must list every code, in order, with its check, and no code that does not exist.
+        let doc = include_str!("../../../docs/preflight.md");
+        let rows: Vec<(&str, &str)> = doc
+            .lines()
+            .filter_map(|l| {
+                let mut cells = l.strip_prefix("| `")?.split('|');
+                let code = cells.next()?.trim().trim_end_matches('`');
+                Some((code, cells.next()?.trim()))
+            })
+            .collect();
+        let want: Vec<(&str, String)> = Code::ALL
+            .iter()
+            .map(|c| {
+                let check = serde_json::to_value(c.check()).unwrap();
+                (c.as_str(), check.as_str().unwrap().to_string())
+            })
+            .collect();
+        let got: Vec<(&str, String)> = rows.iter().map(|(c, k)| (*c, k.to_string())).collect();
+        assert_eq!(got, want);
     }
 
     #[test]

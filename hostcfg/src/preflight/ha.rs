@@ -201,7 +201,7 @@ pub fn admission(view: &ClusterView<'_>, without: Option<HostId>) -> Vec<Finding
             ));
             if s.tolerates < *failover_level {
                 out.push(Finding::new(
-                    if without.is_some() { Severity::Warning } else { Severity::Error },
+                    Severity::error_if(without.is_none()),
                     Code::InsufficientFailoverResourcesFault,
                     format!(
                         "HA admission control{context}: the cluster tolerates {} host failure{}, fewer than the {failover_level} \
@@ -229,7 +229,7 @@ pub fn admission(view: &ClusterView<'_>, without: Option<HostId>) -> Vec<Finding
             ));
             if cpu_free < f64::from(*cpu_percent) || mem_free < f64::from(*memory_percent) {
                 out.push(Finding::new(
-                    if without.is_some() { Severity::Warning } else { Severity::Error },
+                    Severity::error_if(without.is_none()),
                     Code::InsufficientFailoverResourcesFault,
                     format!(
                         "HA admission control{context}: {cpu_free:.1}% CPU and {mem_free:.1}% memory unreserved, below the \

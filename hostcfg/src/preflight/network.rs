@@ -4,12 +4,16 @@
 
 use std::net::Ipv4Addr;
 
-use super::finding::{Code, Finding};
+use super::finding::{Code, Finding, Severity};
 use super::view::{ClusterView, HostId, HostView, VmId};
 use crate::facts::{Device, Nic, Teaming, VmkNic};
 
 /// vMotion is supported on links of at least this speed, full duplex.
 pub const VMOTION_MIN_MBPS: u32 = 1000;
+
+/// The TCP/IP stack ESXi 6.0+ dedicates to vMotion: a vmk on it carries vMotion without the
+/// `VMotion` tag, and may route (it has its own default gateway).
+pub const VMOTION_NETSTACK: &str = "vmotion";
 
 /// A VMkernel service, as the host tags vmks with it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,7 +34,7 @@ impl Service {
 
     fn carries(self, vmk: &VmkNic) -> bool {
         vmk.tags.iter().any(|t| t.eq_ignore_ascii_case(self.tag()))
-            || (self == Service::Vmotion && vmk.netstack.eq_ignore_ascii_case("vmotion"))
+            || (self == Service::Vmotion && vmk.netstack.eq_ignore_ascii_case(VMOTION_NETSTACK))
     }
 }
 
@@ -220,17 +224,23 @@ pub fn vmotion_pair(src: &HostView<'_>, dst: &HostView<'_>) -> Vec<Finding> {
             .device(&b.vmk.name),
         );
     }
-    if let (Some(na), Some(nb)) = (subnet(a.vmk), subnet(b.vmk)) {
+    // Routed vMotion is supported on the `vmotion` TCP/IP stack (ESXi 6.0+), which has its own
+    // gateway: different subnets there are a design, not a mistake.
+    let routed = [a.vmk, b.vmk]
+        .iter()
+        .all(|v| v.netstack.eq_ignore_ascii_case(VMOTION_NETSTACK));
+    if let (false, Some(na), Some(nb)) = (routed, subnet(a.vmk), subnet(b.vmk)) {
         if na != nb {
             out.push(
                 Finding::warning(
                     Code::VMotionSubnetMismatch,
                     format!(
                         "{} {} ({}/{}) and {} {} ({}/{}) are in different subnets: vMotion across routers \
-                         is unsupported (ESXi 6.0+ supports it only on the vmotion TCP/IP stack with a gateway)",
+                         is unsupported outside the vmotion TCP/IP stack (ESXi 6.0+)",
                         src.name, a.vmk.name, a.vmk.ip, a.vmk.netmask, dst.name, b.vmk.name, b.vmk.ip, b.vmk.netmask
                     ),
-                    "put the vMotion vmks of all hosts in one layer-2 network and subnet",
+                    "put the vMotion vmks of all hosts in one layer-2 network and subnet, or move them to the vmotion \
+                     TCP/IP stack with a gateway",
                 )
                 .host(dst.name)
                 .device(&b.vmk.name),
@@ -308,11 +318,12 @@ pub fn vm_intranet(view: &ClusterView<'_>, vm: VmId) -> Vec<Finding> {
         );
         let remedy =
             "move the NIC to a port group with uplinks that exists on every host, or disconnect it";
-        let f = if active {
-            Finding::error(Code::VMOnVirtualIntranet, msg, remedy)
-        } else {
-            Finding::warning(Code::VMOnVirtualIntranet, msg, remedy)
-        };
+        let f = Finding::new(
+            Severity::error_if(active),
+            Code::VMOnVirtualIntranet,
+            msg,
+            remedy,
+        );
         out.push(f.host(src.name).vm(v.name).device(label));
     }
     out
@@ -354,7 +365,10 @@ pub fn vm_networks(view: &ClusterView<'_>, vm: VmId, dst: HostId) -> Vec<Finding
             }
             continue;
         }
-        if d.portgroup(network).is_some() {
+        // No port group name and no distributed switch: a backing the host does not name (an
+        // NSX opaque network, or a NIC with no network at all). Nothing to compare, and vCenter
+        // does not refuse it for that: no finding rather than a guess.
+        if network.trim().is_empty() || d.portgroup(network).is_some() {
             continue;
         }
         let hint = match d.portgroup_other_case(network) {
@@ -377,11 +391,12 @@ pub fn vm_networks(view: &ClusterView<'_>, vm: VmId, dst: HostId) -> Vec<Finding
             "create port group {network:?} (exact same label) on {} with the same VLAN",
             d.name
         );
-        let f = if active {
-            Finding::error(Code::CannotAccessNetwork, msg, remedy)
-        } else {
-            Finding::warning(Code::CannotAccessNetwork, msg, remedy)
-        };
+        let f = Finding::new(
+            Severity::error_if(active),
+            Code::CannotAccessNetwork,
+            msg,
+            remedy,
+        );
         out.push(f.host(d.name).vm(v.name).device(label));
     }
     out

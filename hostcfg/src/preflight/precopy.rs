@@ -11,6 +11,10 @@
 //! SDPS the migration fails ("lack of pre-copy forward progress"); with SDPS the vCPUs are
 //! slowed until the dirty rate is a fraction of R (`sdps_ratio`, an assumption), and the model
 //! runs with that rate. Device state and resume time are not modelled.
+//!
+//! Units: memory and dirty rates are in MB as ESXi reports memory (MiB); link speeds are in
+//! Mb/s as NICs report them (10⁶ bit/s). So 1 Gb/s carries 10⁹/8 bytes a second, 119.2 MB/s,
+//! not 125: [`link_mb_s`] converts, and every figure here is in MB (MiB).
 
 use super::finding::{Code, Finding};
 use super::network;
@@ -110,8 +114,13 @@ fn converge(m: f64, r: f64, lambda: f64, limit_s: f64) -> Outcome {
     }
 }
 
-/// The estimate for `memory_mb` of memory dirtied at `dirty_mb_s`, sent at `rate_mbps` (Mb/s;
-/// 1 Mb/s = 1/8 MB/s). `None` when the rate is 0 or an input is not a finite number ≥ 0.
+/// A link speed in Mb/s (10⁶ bit/s) as MB/s in the memory unit (MiB): 1000 Mb/s → 119.2 MB/s.
+pub fn link_mb_s(rate_mbps: f64) -> f64 {
+    rate_mbps * 1e6 / 8.0 / 1_048_576.0
+}
+
+/// The estimate for `memory_mb` of memory dirtied at `dirty_mb_s`, sent at `rate_mbps` (Mb/s,
+/// see [`link_mb_s`]). `None` when the rate is 0 or an input is not a finite number ≥ 0.
 pub fn estimate(
     memory_mb: f64,
     dirty_mb_s: f64,
@@ -122,7 +131,7 @@ pub fn estimate(
     if !(finite(memory_mb) && finite(dirty_mb_s) && finite(rate_mbps)) || rate_mbps <= 0.0 {
         return None;
     }
-    let r = rate_mbps / 8.0;
+    let r = link_mb_s(rate_mbps);
     let lambda = dirty_mb_s / r;
     let sdps_dirty = dirty_mb_s.min(p.sdps_ratio * r);
     Some(Estimate {

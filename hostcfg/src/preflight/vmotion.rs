@@ -59,6 +59,18 @@ pub fn destination_state(view: &ClusterView<'_>, dst: HostId) -> Vec<Finding> {
     out
 }
 
+/// A PCI passthrough (DirectPath I/O or vGPU) device: vSphere labels them `PCI device N`. They
+/// have no connection state (the host reports none, so the facts say "not connected"), and
+/// they pin a powered-on VM whatever that state says; USB devices go by their connection.
+fn is_pci_passthrough(label: &str) -> bool {
+    label
+        .get(..10)
+        .is_some_and(|p| p.eq_ignore_ascii_case("PCI device"))
+}
+
+const HOST_DEVICE_REMEDY: &str =
+    "disconnect the device and set it to a client device or an image on shared storage";
+
 fn is_affinity_set(value: &Option<String>) -> Option<&str> {
     value
         .as_deref()
@@ -111,21 +123,16 @@ pub fn vm_source(view: &ClusterView<'_>, vm: VmId) -> Vec<Finding> {
             Device::Removable { class, label, backing, connected, .. } => {
                 let active = on && *connected;
                 match backing {
-                    Backing::HostDevice { device } => {
-                        let msg = format!(
-                            "{label} ({class}) is {} host device {device} of {src}",
-                            if active { "connected to" } else { "configured for (not connected)" }
-                        );
-                        let remedy = "disconnect the device and set it to a client device or an image on shared storage";
-                        push(
-                            if active {
-                                Finding::error(Code::CannotAccessVmDevice, msg, remedy)
-                            } else {
-                                Finding::warning(Code::CannotAccessVmDevice, msg, remedy)
-                            }
-                            .device(label),
-                        );
-                    }
+                    // Only the connected case is decided here; a configured but disconnected host
+                    // device depends on the destination (see `vm_destination_static`).
+                    Backing::HostDevice { device } if active => push(
+                        Finding::error(
+                            Code::CannotAccessVmDevice,
+                            format!("{label} ({class}) is connected to host device {device} of {src}"),
+                            HOST_DEVICE_REMEDY,
+                        )
+                        .device(label),
+                    ),
                     Backing::File { path, .. } if active && matches!(class.as_str(), "serial" | "parallel") => {
                         push(
                             Finding::error(
@@ -147,11 +154,13 @@ pub fn vm_source(view: &ClusterView<'_>, vm: VmId) -> Vec<Finding> {
                     _ => {}
                 }
             }
-            Device::Passthrough { label, connected } if on && *connected => push(
+            Device::Passthrough { label, connected } if on && (*connected || is_pci_passthrough(label)) => push(
                 Finding::error(
                     Code::DisallowedMigrationDeviceAttached,
-                    format!("{label} is a connected passthrough device, tied to {src}'s hardware"),
-                    "power the VM off and remove or disconnect the passthrough device, then migrate",
+                    format!("{label} is a passthrough device, tied to {src}'s hardware"),
+                    "power the VM off and remove or disconnect the passthrough device, then migrate (an NVIDIA vGPU \
+                     moves only when vCenter has vgpu.hotmigrate.enabled, vSphere 6.7 U1+; a USB device only when \
+                     it was added with vMotion support)",
                 )
                 .device(label),
             ),
@@ -200,6 +209,7 @@ pub fn vm_source(view: &ClusterView<'_>, vm: VmId) -> Vec<Finding> {
 /// Maximum virtual hardware version per ESXi release (KB 2007240, from memory: verify on a
 /// lab host). Rows: (major, minor, update) → vmx-N; the last row not above the host wins.
 const HW_VERSIONS: &[((u32, u32, u32), u32)] = &[
+    ((3, 5, 0), 4),
     ((4, 0, 0), 7),
     ((5, 0, 0), 8),
     ((5, 1, 0), 9),
@@ -213,6 +223,7 @@ const HW_VERSIONS: &[((u32, u32, u32), u32)] = &[
     ((7, 0, 2), 19),
     ((8, 0, 0), 20),
     ((8, 0, 2), 21),
+    ((9, 0, 0), 22),
 ];
 
 /// The newest `vmx-N` a host of this version runs.
@@ -301,16 +312,40 @@ pub fn vm_destination_static(
         let Device::Removable {
             class,
             label,
-            backing:
-                Backing::File {
-                    path,
-                    datastore_uuid,
-                },
+            backing,
             connected,
             ..
         } = dev
         else {
             continue;
+        };
+        let active = on && *connected;
+        let (path, datastore_uuid) = match backing {
+            Backing::File {
+                path,
+                datastore_uuid,
+            } => (path, datastore_uuid),
+            // vCenter warns about a disconnected host device only when the destination has no
+            // device of the same name (hostops.md §3.2, `CannotAccessVmDevice`).
+            Backing::HostDevice { device } if !active => {
+                let name = device.rsplit('/').next().unwrap_or(device);
+                if !d.sees_lun(name) {
+                    push(
+                        Finding::warning(
+                            Code::CannotAccessVmDevice,
+                            format!(
+                                "{label} ({class}) is configured for (not connected) host device {device}, which {} \
+                                 does not have",
+                                d.name
+                            ),
+                            HOST_DEVICE_REMEDY,
+                        )
+                        .device(label),
+                    );
+                }
+                continue;
+            }
+            _ => continue,
         };
         if matches!(class.as_str(), "serial" | "parallel") {
             continue;
@@ -319,7 +354,6 @@ pub fn vm_destination_static(
         if !not_mounted(&file) {
             continue;
         }
-        let active = on && *connected;
         let msg = format!(
             "{label} ({class}) {} image {path} on {}, which {} does not mount",
             if active {
@@ -332,11 +366,12 @@ pub fn vm_destination_static(
         );
         let remedy = "disconnect the image, or keep images on a datastore every host mounts";
         push(
-            if active {
-                Finding::error(Code::CannotAccessVmDevice, msg, remedy)
-            } else {
-                Finding::warning(Code::CannotAccessVmDevice, msg, remedy)
-            }
+            Finding::new(
+                Severity::error_if(active),
+                Code::CannotAccessVmDevice,
+                msg,
+                remedy,
+            )
             .device(label),
         );
     }
@@ -365,11 +400,25 @@ pub fn vm_destination_static(
             ));
         }
     }
-    let sev = if on {
-        Severity::Error
-    } else {
-        Severity::Warning
-    };
+    let sev = Severity::error_if(on);
+    // An FT secondary is registered under the primary's name on another host; the two must
+    // never share a host.
+    if v.fault_tolerance
+        && view
+            .vms_named(v.name)
+            .iter()
+            .any(|&o| o != vm && view.vm(o).host == dst && view.vm(o).fault_tolerance)
+    {
+        push(Finding::error(
+            Code::FaultToleranceAntiAffinityViolated,
+            format!(
+                "the VM is FT-protected and its other FT copy runs on {}: primary and secondary \
+                 must run on different hosts",
+                d.name
+            ),
+            format!("pick a host other than {}", d.name),
+        ));
+    }
     if d.cpu.threads > 0 && v.facts.num_cpu > d.cpu.threads {
         push(Finding::new(
             sev,

@@ -17,7 +17,13 @@ pub fn covers(rule: &str, line: &str) -> bool {
 }
 
 /// Applies slow and fail rules before a command runs; `Some` is the failure reply.
-pub fn before(line: &str, state: &State, store: &Store) -> Result<Option<Reply>, Error> {
+/// `formatter` is the esxcli `--formatter` the call asked for (`None` for other commands).
+pub fn before(
+    line: &str,
+    formatter: Option<&str>,
+    state: &State,
+    store: &Store,
+) -> Result<Option<Reply>, Error> {
     let delay: u64 = state
         .faults
         .slow
@@ -29,10 +35,11 @@ pub fn before(line: &str, state: &State, store: &Store) -> Result<Option<Reply>,
         std::thread::sleep(Duration::from_millis(delay));
     }
     let live = |st: &State| {
-        st.faults
-            .fail
-            .iter()
-            .position(|r| covers(&r.command, line) && r.times != Some(0))
+        st.faults.fail.iter().position(|r| {
+            covers(&r.command, line)
+                && r.times != Some(0)
+                && r.formatter.as_deref().is_none_or(|f| Some(f) == formatter)
+        })
     };
     if live(state).is_none() {
         return Ok(None);
@@ -82,5 +89,43 @@ mod tests {
             "vim-cmd hostsvc/firmware/backup_config",
             "vim-cmd hostsvc/firmware/backup_config"
         ));
+    }
+}
+
+#[cfg(test)]
+mod formatter_tests {
+    use crate::seed::{Seed, generate};
+    use crate::state::FailRule;
+    use crate::store::Store;
+
+    fn words(s: &str) -> Vec<String> {
+        s.split(' ').map(String::from).collect()
+    }
+
+    #[test]
+    fn a_rule_for_one_formatter_leaves_the_others_working() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut host = generate(&Seed::default()).unwrap();
+        host.paths.scratch = dir.path().join("scratch").display().to_string();
+        host.faults.fail.push(FailRule {
+            command: "esxcli system".into(),
+            formatter: Some("xml".into()),
+            stderr: "Error: XML formatter failed".into(),
+            ..FailRule::default()
+        });
+        let uuid = host.host.uuid.clone();
+        let store = Store::new(dir.path().join("state.json"));
+        store.write(&host).unwrap();
+        let run = |line: &str| crate::dispatch("esxcli", &words(line), &store).unwrap();
+
+        let xml = run("--formatter=xml system uuid get");
+        assert_eq!(
+            (xml.code, xml.stderr.as_str()),
+            (1, "Error: XML formatter failed\n")
+        );
+        assert_eq!(run("system uuid get").stdout, format!("{uuid}\n"));
+        assert_eq!(run("--formatter=keyvalue system uuid get").code, 0);
+        // Outside the rule's command, XML still answers.
+        assert_eq!(run("--formatter=xml network nic list").code, 0);
     }
 }

@@ -126,7 +126,9 @@ pub fn dispatch(tool: &str, args: &[String], store: &store::Store) -> Result<Rep
                 Ok(call) => call,
                 Err(reply) => return Ok(reply),
             };
-            if let Some(reply) = faults::before(&call.line, &state, store)? {
+            if let Some(reply) =
+                faults::before(&call.line, Some(call.formatter.name()), &state, store)?
+            {
                 return Ok(reply);
             }
             if call.spec.mutates {
@@ -138,7 +140,7 @@ pub fn dispatch(tool: &str, args: &[String], store: &store::Store) -> Result<Rep
         }
         "vim-cmd" => {
             let line = format!("vim-cmd {}", args.join(" "));
-            if let Some(reply) = faults::before(&line, &state, store)? {
+            if let Some(reply) = faults::before(&line, None, &state, store)? {
                 return Ok(reply);
             }
             vimcmd::dispatch(args, &line, state, store)

@@ -3,7 +3,7 @@
 //! | name | role |
 //! |---|---|
 //! | `esxcli`, `vim-cmd` | the simulated host's commands |
-//! | `vmware`, `chkconfig`, `ntpd` (as `/etc/init.d/ntpd`) | small ESXi shell commands |
+//! | `vmware`, `chkconfig`, `ntpd` (as `/etc/init.d/ntpd`), `nslookup` | small ESXi shell commands |
 //! | `esxsim-sftp` | sshd's SFTP subsystem (the real sftp-server, or a relay that drops) |
 //! | `esxsim-shell` | root's login shell on a host that logs what ran on it (then `/bin/sh`) |
 //! | `scp`, `cat` | the real programs, or relays that drop the connection midway |
@@ -46,6 +46,7 @@ fn host_command(tool: &str, args: &[String]) -> ExitCode {
         "vmware" => shims::vmware(args, &store),
         "chkconfig" => shims::chkconfig(args, &store),
         "ntpd" => shims::ntpd(args, &store),
+        "nslookup" => shims::nslookup(args, &store),
         _ => dispatch(tool, args, &store),
     });
     match result {
@@ -114,7 +115,9 @@ fn main() -> ExitCode {
     let args: Vec<String> = argv.collect();
     let tool = argv0.rsplit('/').next().unwrap_or_default().to_string();
     match tool.as_str() {
-        "esxcli" | "vim-cmd" | "vmware" | "chkconfig" | "ntpd" => host_command(&tool, &args),
+        "esxcli" | "vim-cmd" | "vmware" | "chkconfig" | "ntpd" | "nslookup" => {
+            host_command(&tool, &args)
+        }
         "esxsim-sftp" => transfer::sftp(store().ok().as_ref()),
         "esxsim-shell" => cmdlog::shell(false, &args),
         "-esxsim-shell" => cmdlog::shell(true, &args),

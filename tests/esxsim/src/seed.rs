@@ -413,6 +413,7 @@ pub fn generate(seed: &Seed) -> Result<State, Error> {
         .map(|i| vm(i, seed, &datastores, hw_version, &mut rng))
         .collect();
 
+    let fqdn = host.fqdn();
     Ok(State {
         host,
         maintenance_mode: false,
@@ -424,6 +425,16 @@ pub fn generate(seed: &Seed) -> Result<State, Error> {
         dns: Dns {
             servers: vec![format!("{a}.{b}.{c}.2")],
             search: vec![seed.domain.clone()],
+            // The host's own records agree, as a healthy site's do.
+            forward: [(fqdn.clone(), vec![mgmt.to_string()])].into(),
+            reverse: [(mgmt.to_string(), vec![fqdn])].into(),
+            // Which busybox ESXi builds is not sampled; the releases differ here so that both
+            // layouts run end to end.
+            nslookup: if major >= 7 {
+                NslookupStyle::Resolver
+            } else {
+                NslookupStyle::Libc
+            },
         },
         ntp: Ntp {
             enabled: false,

@@ -1,7 +1,8 @@
-//! The small ESXi shell commands around esxcli: `vmware -v`, `chkconfig`, and the
-//! `/etc/init.d/ntpd` script (how NTP is switched on before 7.0 U1).
+//! The small ESXi shell commands around esxcli: `vmware -v`, `chkconfig`, the
+//! `/etc/init.d/ntpd` script (how NTP is switched on before 7.0 U1), and busybox `nslookup`.
 
 use crate::faults;
+use crate::state::NslookupStyle;
 use crate::store::Store;
 use crate::{Error, Reply, host_ops};
 
@@ -114,5 +115,155 @@ pub fn ntpd(args: &[String], store: &Store) -> Result<Reply, Error> {
         _ => Ok(Reply::error(
             "usage: /etc/init.d/ntpd {start|stop|restart|status}",
         )),
+    }
+}
+
+/// `nslookup HOST [SERVER]`: the host's records ([`crate::state::Dns`]) in the layout of its
+/// busybox. A name asks for its addresses, an address for its names (PTR).
+pub fn nslookup(args: &[String], store: &Store) -> Result<Reply, Error> {
+    let st = store.read()?;
+    let Some(query) = args.first() else {
+        return Ok(Reply::error("Usage: nslookup HOST [DNS_SERVER]"));
+    };
+    let line = format!("nslookup {}", args.join(" "));
+    if let Some(reply) = faults::before(&line, None, &st, store)? {
+        return Ok(reply);
+    }
+    let server = args
+        .get(1)
+        .or_else(|| st.dns.servers.first())
+        .cloned()
+        .unwrap_or_else(|| "127.0.0.1".to_string());
+    let address: Option<std::net::IpAddr> = query.parse().ok();
+    let reverse = |ip: &str| st.dns.reverse.get(ip).cloned().unwrap_or_default();
+    Ok(match st.dns.nslookup {
+        NslookupStyle::Libc => {
+            let mut out = format!("Server:    {server}\nAddress 1: {server}\n\n");
+            let addresses = match address {
+                Some(ip) => vec![ip.to_string()],
+                None => st.dns.forward.get(query).cloned().unwrap_or_default(),
+            };
+            if addresses.is_empty() {
+                return Ok(Reply {
+                    stdout: out,
+                    stderr: format!("nslookup: can't resolve '{query}'\n"),
+                    code: 1,
+                });
+            }
+            out.push_str(&format!("{:<10} {query}\n", "Name:"));
+            for (n, ip) in addresses.iter().enumerate() {
+                // libc's reverse lookup gives one name per address.
+                match reverse(ip).first() {
+                    Some(name) => out.push_str(&format!("Address {}: {ip} {name}\n", n + 1)),
+                    None => out.push_str(&format!("Address {}: {ip}\n", n + 1)),
+                }
+            }
+            Reply::ok(out)
+        }
+        NslookupStyle::Resolver => {
+            let mut out = format!("Server:\t\t{server}\nAddress:\t{server}:53\n\n");
+            let (answers, asked) = match address {
+                Some(std::net::IpAddr::V4(ip)) => {
+                    let [a, b, c, d] = ip.octets();
+                    let arpa = format!("{d}.{c}.{b}.{a}.in-addr.arpa");
+                    let lines: Vec<String> = reverse(&ip.to_string())
+                        .iter()
+                        .map(|name| format!("{arpa}\tname = {name}\n"))
+                        .collect();
+                    (lines, arpa)
+                }
+                Some(ip) => (Vec::new(), ip.to_string()),
+                None => {
+                    let lines = st
+                        .dns
+                        .forward
+                        .get(query)
+                        .map(|ips| {
+                            ips.iter()
+                                .map(|ip| format!("Name:\t{query}\nAddress: {ip}\n"))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    (lines, query.clone())
+                }
+            };
+            if answers.is_empty() {
+                out.push_str(&format!("** server can't find {asked}: NXDOMAIN\n\n"));
+                return Ok(Reply {
+                    stdout: out,
+                    code: 1,
+                    ..Reply::default()
+                });
+            }
+            out.push_str(&answers.concat());
+            out.push('\n');
+            Reply::ok(out)
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::seed::{Seed, generate};
+
+    fn lookup(store: &Store, query: &str) -> Reply {
+        nslookup(&[query.to_string()], store).unwrap()
+    }
+
+    #[test]
+    fn nslookup_answers_from_the_records_in_both_layouts() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut host = generate(&Seed::default()).unwrap();
+        host.paths.scratch = dir.path().join("scratch").display().to_string();
+        host.dns.forward = [(
+            "esx01.lab.example".to_string(),
+            vec!["10.0.0.11".to_string()],
+        )]
+        .into();
+        host.dns.reverse = [(
+            "10.0.0.11".to_string(),
+            vec!["esx01.lab.example".to_string()],
+        )]
+        .into();
+        host.dns.servers = vec!["10.0.0.2".into()];
+        let store = Store::new(dir.path().join("state.json"));
+
+        host.dns.nslookup = NslookupStyle::Libc;
+        store.write(&host).unwrap();
+        let r = lookup(&store, "esx01.lab.example");
+        assert_eq!(
+            r.stdout,
+            "Server:    10.0.0.2\nAddress 1: 10.0.0.2\n\nName:      esx01.lab.example\nAddress 1: 10.0.0.11 esx01.lab.example\n"
+        );
+        let r = lookup(&store, "esx02.lab.example");
+        assert_eq!(
+            (r.code, r.stderr.as_str()),
+            (1, "nslookup: can't resolve 'esx02.lab.example'\n")
+        );
+        assert!(
+            lookup(&store, "10.0.0.12")
+                .stdout
+                .ends_with("Address 1: 10.0.0.12\n")
+        );
+
+        host.dns.nslookup = NslookupStyle::Resolver;
+        store.write(&host).unwrap();
+        assert!(
+            lookup(&store, "esx01.lab.example")
+                .stdout
+                .ends_with("Name:\tesx01.lab.example\nAddress: 10.0.0.11\n\n")
+        );
+        assert!(
+            lookup(&store, "10.0.0.11")
+                .stdout
+                .contains("11.0.0.10.in-addr.arpa\tname = esx01.lab.example\n")
+        );
+        let r = lookup(&store, "10.0.0.12");
+        assert_eq!(r.code, 1);
+        assert!(
+            r.stdout
+                .contains("** server can't find 12.0.0.10.in-addr.arpa: NXDOMAIN")
+        );
     }
 }

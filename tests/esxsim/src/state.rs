@@ -195,6 +195,24 @@ pub struct Vmknic {
 pub struct Dns {
     pub servers: Vec<String>,
     pub search: Vec<String>,
+    /// What the DNS servers answer the host's `nslookup`: name → addresses (A records). A
+    /// name missing here does not resolve.
+    pub forward: std::collections::BTreeMap<String, Vec<String>>,
+    /// Address → names (PTR records). Tests make the two disagree to stage HA DNS findings.
+    pub reverse: std::collections::BTreeMap<String, Vec<String>>,
+    pub nslookup: NslookupStyle,
+}
+
+/// How the host's busybox `nslookup` prints (see [`crate::shims::nslookup`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NslookupStyle {
+    /// Through libc: `Address 1: <ip> <name>`, `can't resolve` on stderr.
+    #[default]
+    Libc,
+    /// Busybox 1.28+'s own resolver: `Address: <ip>`, `<arpa>\tname = <host>`, `** server
+    /// can't find`.
+    Resolver,
 }
 
 /// NTP. Before 7.0 U1 the servers live in `/etc/ntp.conf` (see [`Paths::ntp_conf`]), which is
@@ -466,6 +484,9 @@ pub struct FailRule {
     pub stderr: String,
     /// Fail only this many more times (then the rule is spent); `None` = always.
     pub times: Option<u32>,
+    /// Fail only esxcli calls printed by this `--formatter` (`xml`; `text` for none given):
+    /// a host whose XML formatter breaks while the text form still answers. `None` = any form.
+    pub formatter: Option<String>,
 }
 
 /// Make a command slow: sleep before running it (outside the state lock).

@@ -152,6 +152,24 @@ fn vmotion_network_names_and_subnets() {
             |l| l.host("esx02").vmknics[1].ip = "10.0.2.11".into(),
             Some(Warning),
         ),
+        (
+            "another subnet, one end on the vmotion TCP/IP stack",
+            |l| {
+                l.host("esx02").vmknics[1].ip = "10.0.2.11".into();
+                l.host("esx02").vmknics[1].netstack = "vmotion".into();
+            },
+            Some(Warning),
+        ),
+        (
+            "another subnet, routed on the vmotion TCP/IP stack of both",
+            |l| {
+                for h in ["esx01", "esx02"] {
+                    l.host(h).vmknics[1].netstack = "vmotion".into();
+                }
+                l.host("esx02").vmknics[1].ip = "10.0.2.11".into();
+            },
+            None,
+        ),
     ];
     table(Code::VMotionSubnetMismatch, app_to_esx02, subnets);
 }
@@ -306,6 +324,22 @@ fn internal_switch(lab: &mut Lab, connected: bool) {
 }
 
 #[test]
+fn a_nic_without_a_named_network_is_not_guessed_at() {
+    let mut lab = Lab::pair();
+    for d in app_devices(&mut lab) {
+        if let Device::Nic { network, .. } = d {
+            // An NSX opaque network: the host names no port group and no vDS.
+            network.clear();
+        }
+    }
+    let f = app_to_esx02(&lab);
+    assert!(
+        f.iter().all(|f| f.code != Code::CannotAccessNetwork),
+        "{f:#?}"
+    );
+}
+
+#[test]
 fn vm_on_virtual_intranet() {
     let rows: &[Row] = &[
         ("a port group with uplinks", nothing, None),
@@ -361,6 +395,15 @@ fn cannot_access_vm_disk_and_config() {
             "on the local datastore, resolved by name",
             |l| move_disk_to_local(l, false),
             Some(Error),
+        ),
+        (
+            "same UUID under another name on the destination",
+            |l| {
+                // vCenter matches datastores by identity: a renamed mount is the same volume.
+                let h = l.host("esx02");
+                h.datastores[1].name = "shared-renamed".into();
+            },
+            None,
         ),
         (
             "same name, different UUID on the destination",
@@ -489,6 +532,26 @@ fn cannot_access_vm_device() {
             Some(Warning),
         ),
         (
+            "host CD-ROM configured, not connected, the destination has one of that name",
+            |l| {
+                set_cdrom(
+                    l,
+                    Backing::HostDevice {
+                        device: "/vmfs/devices/cdrom/mpx.vmhba32:C0:T0:L0".into(),
+                    },
+                    false,
+                );
+                l.host("esx02")
+                    .storage_devices
+                    .push(crate::facts::StorageDevice {
+                        name: "mpx.vmhba32:C0:T0:L0".into(),
+                        is_local: true,
+                        size_mb: 0,
+                    });
+            },
+            None,
+        ),
+        (
             "ISO on a local datastore, connected",
             |l| {
                 let b = local_iso(l);
@@ -576,18 +639,35 @@ fn remote_file_backed_and_passthrough_devices() {
         ),
     ];
     table(Code::FileBackedPortNotSupported, app_to_esx02, port);
-    fn passthrough(lab: &mut Lab, connected: bool) {
+    fn passthrough(lab: &mut Lab, label: &str, connected: bool) {
         app_devices(lab).push(Device::Passthrough {
-            label: "PCI device 0".into(),
+            label: label.into(),
             connected,
         });
     }
     let pt: &[Row] = &[
-        ("passthrough disconnected", |l| passthrough(l, false), None),
         (
-            "passthrough connected",
-            |l| passthrough(l, true),
+            "USB passthrough disconnected",
+            |l| passthrough(l, "USB 1", false),
+            None,
+        ),
+        (
+            "USB passthrough connected",
+            |l| passthrough(l, "USB 1", true),
             Some(Error),
+        ),
+        (
+            "PCI passthrough (no connection state reported)",
+            |l| passthrough(l, "PCI device 0", false),
+            Some(Error),
+        ),
+        (
+            "PCI passthrough on a powered-off VM (cold migration)",
+            |l| {
+                passthrough(l, "PCI device 0", true);
+                l.vm("app").powered_on = false;
+            },
+            None,
         ),
     ];
     table(Code::DisallowedMigrationDeviceAttached, app_to_esx02, pt);
@@ -623,6 +703,34 @@ fn affinity_configured() {
         ),
     ];
     table(Code::AffinityConfigured, app_to_esx02, rows);
+}
+
+/// An FT-protected `app` on esx01; with `twin_ft`, its secondary (same name) runs on esx02.
+fn ft_pair(lab: &mut Lab, twin_ft: bool) {
+    lab.vm("app").fault_tolerance = true;
+    lab.add_vm("esx02", "app", 4096).fault_tolerance = twin_ft;
+}
+
+#[test]
+fn fault_tolerance_anti_affinity() {
+    let rows: &[Row] = &[
+        (
+            "an FT VM whose secondary runs elsewhere",
+            |l| l.vm("app").fault_tolerance = true,
+            None,
+        ),
+        (
+            "a VM of the same name on the destination, not FT",
+            |l| ft_pair(l, false),
+            None,
+        ),
+        (
+            "the FT secondary runs on the destination",
+            |l| ft_pair(l, true),
+            Some(Error),
+        ),
+    ];
+    table(Code::FaultToleranceAntiAffinityViolated, app_to_esx02, rows);
 }
 
 #[test]
@@ -699,6 +807,22 @@ fn hardware_version_and_vcpus() {
             |l| {
                 l.host("esx02").version.version = "6.7.0".into();
                 l.vm("app").hw_version = "vmx-14".into();
+            },
+            None,
+        ),
+        (
+            "vmx-22 to 8.0 U3",
+            |l| {
+                l.host("esx02").version.version = "8.0.3".into();
+                l.vm("app").hw_version = "vmx-22".into();
+            },
+            Some(Error),
+        ),
+        (
+            "vmx-22 to 9.0",
+            |l| {
+                l.host("esx02").version.version = "9.0.0".into();
+                l.vm("app").hw_version = "vmx-22".into();
             },
             None,
         ),
@@ -839,6 +963,15 @@ fn cpu_of(lab: &mut Lab, host: &str, key: &str) {
     lab.host(host).cpu = crate::preflight::synth::cpu(key, 2, 16, 2400);
 }
 
+/// A VM mask setting only `ecx` of `leaf`, as a `.vmx` line `cpuid.<leaf>.ecx = "…"` does.
+fn ecx_mask(leaf: u32, ecx: &str) -> crate::facts::CpuIdLevel {
+    crate::facts::CpuIdLevel {
+        level: leaf,
+        ecx: ecx.into(),
+        ..Default::default()
+    }
+}
+
 #[test]
 fn cpu_vendor() {
     let rows: &[Row] = &[
@@ -944,6 +1077,52 @@ fn cpu_feature_requirements() {
                 }];
             },
             Some(Error),
+        ),
+        (
+            "h (the vSphere Client's lower case) position differs between the hosts",
+            |l| {
+                cpu_of(l, "esx01", "intel-sandybridge");
+                cpu_of(l, "esx02", "intel-ivybridge");
+                l.vm("app").cpuid_masks =
+                    vec![ecx_mask(1, "--h- ---- ---- ---- ---- ---- ---- ----")];
+            },
+            Some(Error),
+        ),
+        (
+            "r position differs between the hosts",
+            |l| {
+                cpu_of(l, "esx01", "intel-sandybridge");
+                cpu_of(l, "esx02", "intel-ivybridge");
+                l.vm("app").cpuid_masks =
+                    vec![ecx_mask(1, "--r-:----:----:----:----:----:----:----")];
+            },
+            Some(Error),
+        ),
+        (
+            "h and r positions equal on both hosts",
+            |l| {
+                cpu_of(l, "esx01", "intel-ivybridge");
+                cpu_of(l, "esx02", "intel-ivybridge");
+                l.vm("app").cpuid_masks =
+                    vec![ecx_mask(1, "-rh-:----:----:----:----:----:----:----")];
+            },
+            None,
+        ),
+        (
+            "Haswell to Sandy Bridge, masks written .vmx style (space-grouped)",
+            |l| {
+                cpu_of(l, "esx02", "intel-sandybridge");
+                l.vm("app").cpuid_masks = vec![
+                    ecx_mask(1, "-00- ---- -0-- ---- ---0 ---- ---- ----"),
+                    crate::facts::CpuIdLevel {
+                        level: 7,
+                        ebx: "---- ---- ---- ---- ---- ---0 --0- 0---".into(),
+                        ..Default::default()
+                    },
+                    ecx_mask(0x8000_0001, "---- ---- ---- ---- ---- ---- --0- ----"),
+                ];
+            },
+            None,
         ),
     ];
     table(Code::FeatureRequirementsNotMet, app_to_esx02, rows);

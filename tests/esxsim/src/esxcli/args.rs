@@ -78,6 +78,19 @@ pub enum Formatter {
     Csv,
 }
 
+impl Formatter {
+    /// The `--formatter` value that selects it (`text` for the default, which has none).
+    pub fn name(self) -> &'static str {
+        match self {
+            Formatter::Text => "text",
+            Formatter::Xml => "xml",
+            Formatter::Json => "json",
+            Formatter::KeyValue => "keyvalue",
+            Formatter::Csv => "csv",
+        }
+    }
+}
+
 /// esxcli's own options, before the namespace.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Globals {
@@ -104,13 +117,15 @@ pub fn globals(args: &[String]) -> Result<(Globals, &[String]), String> {
                             .ok_or("Missing value for --formatter")?
                     }
                 };
-                g.formatter = match value.as_str() {
-                    "xml" => Formatter::Xml,
-                    "json" => Formatter::Json,
-                    "keyvalue" => Formatter::KeyValue,
-                    "csv" => Formatter::Csv,
-                    other => return Err(format!("Invalid formatter: {other}")),
-                };
+                g.formatter = [
+                    Formatter::Xml,
+                    Formatter::Json,
+                    Formatter::KeyValue,
+                    Formatter::Csv,
+                ]
+                .into_iter()
+                .find(|f| f.name() == value)
+                .ok_or_else(|| format!("Invalid formatter: {value}"))?;
             }
             "--debug" | "--version" => {}
             "--format-param" => {

@@ -7,7 +7,7 @@ use crate::Reply;
 use crate::host_ops::Fault;
 use crate::state::{Backing, Device, Snapshot, State, Vm};
 
-/// `getallvms`: one row per VM, columns as wide as their widest value plus three spaces; the
+/// `getallvms`: one row per VM, columns as wide (in bytes) as their widest value plus three spaces; the
 /// header is laid out on other widths (as captured from an ESXi 8 host: `Vmid   Name
 /// File              Guest OS       Version   Annotation` over `1      x8     [pve-esx]
 /// x8/x8.vmx   centos9_64Guest   vmx-20`), so rows do not line up under it.
@@ -41,7 +41,7 @@ pub fn getallvms(st: &State) -> Reply {
     let width = |col: usize| {
         let longest = rows
             .iter()
-            .map(|r| r.get(col).map_or(0, |c| c.chars().count()))
+            .map(|r| r.get(col).map_or(0, String::len))
             .max()
             .unwrap_or(0);
         longest.max(headers.get(col).map_or(0, |h| h.len())) + 3
@@ -61,8 +61,10 @@ pub fn getallvms(st: &State) -> Reply {
     out.push_str(headers.last().copied().unwrap_or_default());
     out.push('\n');
     for r in &rows {
+        // printf's `%-*s` pads bytes, not characters.
         for (cell, width) in r.iter().zip(&w) {
-            out.push_str(&format!("{cell:<width$}"));
+            out.push_str(cell);
+            out.push_str(&" ".repeat(width.saturating_sub(cell.len())));
         }
         out.push_str(r.last().map(String::as_str).unwrap_or_default());
         out.push('\n');
@@ -569,41 +571,41 @@ pub fn hardware(st: &State, v: &Vm) -> V {
                 backing,
                 connected,
                 start_connected,
-            } => {
-                let (backing, summary) = removable_backing("floppy", backing);
-                sio_keys.push(*key);
-                sio.push(device(
-                    "vim.vm.device.VirtualFloppy",
-                    *key,
-                    "Floppy drive 1",
-                    &summary,
-                    backing,
-                    connect(*start_connected, *connected),
-                    NO_SLOT,
-                    i(400),
-                    i(0),
-                    vec![],
-                ));
             }
-            Device::Serial {
+            | Device::Serial {
                 key,
                 backing,
                 connected,
                 start_connected,
             } => {
-                let (backing, summary) = removable_backing("serial", backing);
+                // Both hang off the SIO controller (key 400).
+                let (type_name, class, label, extra) = match d {
+                    Device::Floppy { .. } => (
+                        "vim.vm.device.VirtualFloppy",
+                        "floppy",
+                        "Floppy drive 1",
+                        vec![],
+                    ),
+                    _ => (
+                        "vim.vm.device.VirtualSerialPort",
+                        "serial",
+                        "Serial port 1",
+                        vec![("yieldOnPoll", b(true))],
+                    ),
+                };
+                let (backing, summary) = removable_backing(class, backing);
                 sio_keys.push(*key);
                 sio.push(device(
-                    "vim.vm.device.VirtualSerialPort",
+                    type_name,
                     *key,
-                    "Serial port 1",
+                    label,
                     &summary,
                     backing,
                     connect(*start_connected, *connected),
                     NO_SLOT,
                     i(400),
                     i(0),
-                    vec![("yieldOnPoll", b(true))],
+                    extra,
                 ));
             }
             Device::Passthrough {
