@@ -129,7 +129,7 @@ codes! {
     HostdInInstaller = "S-HOSTD-IN-INSTALLER", Warning, "`vim-cmd` or `esxcli` in `%pre`/`%post`, where hostd is not running (use `localcli`, or `%firstboot`).";
     AfterReboot = "S-AFTER-REBOOT", Warning, "Commands after a reboot in the same section never run.";
     UsbInstall4x = "S-USB-INSTALL-4X", Warning, "A scripted install to USB/SD on ESXi 4.x, which does not support it.";
-    NoInstall = "S-NO-INSTALL", Warning, "None of `install`, `upgrade`, `installorupgrade` (or `autopart` on 4.x).";
+    NoInstall = "S-NO-INSTALL", Warning, "None of `install`, `upgrade`, `installorupgrade` (on 4.x: no `autopart`, as `install` there only names the media).";
     VmfsExclusive = "S-VMFS-EXCLUSIVE", Warning, "`--preservevmfs` with `--overwritevmfs`/`--novmfsondisk`: declared exclusive but not enforced (7.x); `--preservevmfs` wins.";
     IncludeMissing = "S-INCLUDE-MISSING", Warning, "An included file that cannot be read here and that no `%pre` writes.";
     IncludeUnchecked = "S-INCLUDE-UNCHECKED", Note, "An included file written by `%pre` or fetched from a URL at install time: not checked.";

@@ -241,8 +241,9 @@ fn lint(name: String, bytes: Vec<u8>, dir: Option<PathBuf>, opts: &LintOptions) 
     replay.finish(complete, &mut out);
     if complete {
         let any = |names: &[&str]| replay.facts.seen.keys().any(|k| names.contains(k));
+        // On 4.x `install` names the media (`install cdrom`); only `autopart` picks the disk.
         let installs = if !opts.version.has_install_command() {
-            any(&["install", "autopart"])
+            any(&["autopart"])
         } else {
             any(&["install", "upgrade", "installorupgrade"])
         };
