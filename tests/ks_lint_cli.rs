@@ -64,11 +64,25 @@ fn json_has_the_documented_shape() {
     keys.sort_unstable();
     assert_eq!(
         keys,
-        ["code", "file", "hint", "line", "message", "severity"]
+        [
+            "code", "file", "hint", "line", "message", "origin", "severity"
+        ]
     );
     assert_eq!(f["line"], serde_json::Value::Null);
     assert_eq!(f["code"], "W-NO-NETWORK");
     assert_eq!(f["severity"], "warning");
+    assert_eq!(f["origin"], "installer");
+    // Our stricter checks say so: a real file the installer accepts has no installer error.
+    let ours = corpus("s-crlf.ks");
+    let out = lint(&["--format", "json", ours.to_str().unwrap()]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let origins: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["origin"].as_str().unwrap())
+        .collect();
+    assert_eq!(origins, ["esxforge"]);
 }
 
 #[test]

@@ -32,6 +32,8 @@ fn corpus() -> Vec<PathBuf> {
 
 fn header(path: &Path) -> (Vec<String>, Vec<Expected>, bool) {
     let text = String::from_utf8_lossy(&std::fs::read(path).unwrap()).into_owned();
+    // A file that starts with a byte-order mark still has its header on the first lines.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     let mut args = Vec::new();
     let mut expected = Vec::new();
     let mut clean = false;

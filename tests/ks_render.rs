@@ -18,13 +18,30 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn esxforge(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_esxforge"))
+fn command(args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_esxforge"));
+    command
         .args(args)
         .current_dir(root())
-        .env_remove("ESXFORGE_TEST_ROOTPW")
-        .output()
-        .unwrap()
+        .env_remove("ESXFORGE_TEST_ROOTPW");
+    command
+}
+
+fn esxforge(args: &[&str]) -> Output {
+    command(args).output().unwrap()
+}
+
+/// `esxforge ks render -i INVENTORY --out OUT EXTRA…`, run from the repository root.
+fn render_command(inventory: impl AsRef<Path>, out: &Path, extra: &[&str]) -> Command {
+    let inventory = inventory.as_ref().to_str().unwrap();
+    let out = out.to_str().unwrap();
+    let mut args = vec!["ks", "render", "-i", inventory, "--out", out];
+    args.extend_from_slice(extra);
+    command(&args)
+}
+
+fn render(inventory: impl AsRef<Path>, out: &Path, extra: &[&str]) -> Output {
+    render_command(inventory, out, extra).output().unwrap()
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -128,17 +145,7 @@ fn every_example_in_every_dialect_matches_its_golden_files() {
             let golden = root().join("tests/golden").join(&example).join(version);
             let out = tempfile::tempdir().unwrap();
             let inv = format!("examples/{example}.yaml");
-            let run = esxforge(&[
-                "ks",
-                "render",
-                "-i",
-                &inv,
-                "--out",
-                out.path().to_str().unwrap(),
-                "--esxi",
-                version,
-                "--quiet",
-            ]);
+            let run = render(&inv, out.path(), &["--esxi", version, "--quiet"]);
             let mut actual = files(out.path());
             match run.status.code() {
                 Some(0) => assert!(run.stderr.is_empty(), "{}", text(&run.stderr)),
@@ -182,14 +189,7 @@ fn every_example_in_every_dialect_matches_its_golden_files() {
 fn the_readme_command_renders_the_lab_with_no_environment() {
     let out = tempfile::tempdir().unwrap();
     let dir = out.path().join("out");
-    let run = esxforge(&[
-        "ks",
-        "render",
-        "-i",
-        "examples/lab.yaml",
-        "--out",
-        dir.to_str().unwrap(),
-    ]);
+    let run = render("examples/lab.yaml", &dir, &[]);
     assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
     assert_eq!(
         text(&run.stderr),
@@ -223,16 +223,7 @@ fn clear_password_inventory(dir: &Path, seed: &str) -> PathBuf {
 }
 
 fn render_with_password(inv: &Path, out: &Path, password: &str) -> BTreeMap<String, Vec<u8>> {
-    let run = Command::new(env!("CARGO_BIN_EXE_esxforge"))
-        .args([
-            "ks",
-            "render",
-            "-i",
-            inv.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--quiet",
-        ])
+    let run = render_command(inv, out, &["--quiet"])
         .env("ESXFORGE_TEST_ROOTPW", password)
         .output()
         .unwrap();
@@ -277,34 +268,18 @@ fn output_is_byte_identical_on_every_run_even_when_it_hashes_a_password() {
 #[test]
 fn hosts_are_selected_and_unknown_ones_refused() {
     let out = tempfile::tempdir().unwrap();
-    let o = out.path().to_str().unwrap();
-    let run = esxforge(&[
-        "ks",
-        "render",
-        "-i",
+    let run = render(
         "examples/lab.yaml",
-        "--out",
-        o,
-        "--host",
-        "esx02",
-        "--quiet",
-    ]);
+        out.path(),
+        &["--host", "esx02", "--quiet"],
+    );
     assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
     assert_eq!(
         files(out.path()).into_keys().collect::<Vec<_>>(),
         ["esx02.ks.cfg"]
     );
 
-    let run = esxforge(&[
-        "ks",
-        "render",
-        "-i",
-        "examples/lab.yaml",
-        "--out",
-        o,
-        "--host",
-        "esx2",
-    ]);
+    let run = render("examples/lab.yaml", out.path(), &["--host", "esx2"]);
     assert_eq!(run.status.code(), Some(2));
     assert_eq!(
         text(&run.stderr),
@@ -324,14 +299,7 @@ fn an_invalid_inventory_stops_render_with_every_error() {
     )
     .unwrap();
     let out = dir.path().join("out");
-    let run = esxforge(&[
-        "ks",
-        "render",
-        "-i",
-        inv.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let run = render(&inv, &out, &[]);
     assert_eq!(run.status.code(), Some(2));
     let stderr = text(&run.stderr);
     let file = inv.display();
@@ -446,19 +414,17 @@ fn a_template_folder_overrides_by_name() {
     )
     .unwrap();
     let out = dir.path().join("out");
-    let run = esxforge(&[
-        "ks",
-        "render",
-        "-i",
+    let run = render(
         "examples/lab.yaml",
-        "--out",
-        out.to_str().unwrap(),
-        "--templates",
-        tpl.to_str().unwrap(),
-        "--host",
-        "esx01",
-        "--quiet",
-    ]);
+        &out,
+        &[
+            "--templates",
+            tpl.to_str().unwrap(),
+            "--host",
+            "esx01",
+            "--quiet",
+        ],
+    );
     assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
     let ks = text(&files(&out)["esx01.ks.cfg"]);
     let lines: Vec<&str> = ks.lines().collect();

@@ -191,10 +191,13 @@ impl EsxiVersion {
         self.at_least(8, 0, 0)
     }
 
-    /// The installer's clear-password rule asks for three character classes (6.0); before it,
-    /// any 7 to 40 printable characters.
+    /// The installer's clear-password rule asks for three character classes (6.7: the 7.x
+    /// installer runs `pwqcheck`); before it, any 7 to 40 printable characters. Public Packer
+    /// templates installed 6.0 and 6.5 with `rootpw vagrant` and logged in with it, and each
+    /// switched to a stronger password exactly when it added 6.7 (arrjay/esxi-packer-templates
+    /// "add 6.7.0", akaer/esxi-packer-templates `6.7/`, NORDUnet/packer-esxi on 6.0U3a).
     pub fn has_password_classes(self) -> bool {
-        self.at_least(6, 0, 0)
+        self.at_least(6, 7, 0)
     }
 
     /// `esxcli system ntp set` (7.0 Update 1); before it, `/etc/ntp.conf` and `chkconfig`.
@@ -388,7 +391,6 @@ mod tests {
             EsxiVersion::has_prereq_overrides,
             EsxiVersion::has_forcemigrate,
             EsxiVersion::has_dpu_install,
-            EsxiVersion::has_password_classes,
         ] {
             for r in EsxiVersion::RELEASES {
                 let first = EsxiVersion::RELEASES

@@ -80,7 +80,7 @@ codes! {
     Interpreter = "E-INTERPRETER", Error, "`--interpreter=` is not `busybox` or `python`.";
     Serialnum = "E-SERIALNUM", Error, "`serialnum --esx=` is not five groups of five characters.";
     RootpwCrypt = "E-ROOTPW-CRYPT", Error, "`rootpw --iscrypted` is not a `$1$` MD5, a `$6$` SHA-512 (salt <= 16, no `rounds=`) or a 13-character DES hash.";
-    RootpwWeak = "E-ROOTPW-WEAK", Error, "A clear-text `rootpw` the installer's password check rejects (7-40 printable ASCII; 6.x+: 3 character classes).";
+    RootpwWeak = "E-ROOTPW-WEAK", Error, "A clear-text `rootpw` the installer's password check rejects (7-40 printable ASCII; 6.7+: 3 character classes).";
     NetworkDhcpStatic = "E-NETWORK-DHCP-STATIC", Error, "`network --bootproto=dhcp` with `--ip`, `--netmask` or `--gateway`.";
     NetworkNoIp = "E-NETWORK-NO-IP", Error, "`network --bootproto=static` without `--ip`.";
     NetworkValue = "E-NETWORK-VALUE", Error, "A `network` value fails its validator (IP, netmask, gateway, nameserver, hostname, VLAN 0-4095).";
@@ -89,6 +89,7 @@ codes! {
     PartNoDisk = "E-PART-NO-DISK", Error, "`part` without `--ondisk`, `--ondrive` or `--onfirstdisk`.";
     RequiresInstall = "E-REQUIRES-INSTALL", Error, "`clearpart`, `part` or `partitionembed` without an `install` command.";
     FirstbootEmpty = "E-FIRSTBOOT-EMPTY", Error, "A `%firstboot` header with no body: the installer fails reading its script.";
+    PreFails = "E-PRE-FAILS", Error, "A `%pre` that cannot succeed: its last command is an Anaconda `%end` (busybox: not found), or it is Python with a `%end` line (a syntax error). The installer stops when %pre fails.";
     TooManyCommands = "E-TOO-MANY-COMMANDS", Error, "More than 256 commands, counting included files.";
     IncludeCycle = "E-INCLUDE-CYCLE", Error, "A file includes itself (the installer reads it again until it passes 256 commands).";
     UnknownCommand = "W-UNKNOWN-COMMAND", Warning, "Unknown command (reported once per name; the line is ignored).";
@@ -128,18 +129,39 @@ codes! {
     HostdInInstaller = "S-HOSTD-IN-INSTALLER", Warning, "`vim-cmd` or `esxcli` in `%pre`/`%post`, where hostd is not running (use `localcli`, or `%firstboot`).";
     AfterReboot = "S-AFTER-REBOOT", Warning, "Commands after a reboot in the same section never run.";
     UsbInstall4x = "S-USB-INSTALL-4X", Warning, "A scripted install to USB/SD on ESXi 4.x, which does not support it.";
-    NoInstall = "S-NO-INSTALL", Warning, "None of `install`, `upgrade`, `installorupgrade` (or `autopart` on 4.x).";
+    NoInstall = "S-NO-INSTALL", Warning, "None of `install`, `upgrade`, `installorupgrade` (on 4.x: no `autopart`, as `install` there only names the media).";
     VmfsExclusive = "S-VMFS-EXCLUSIVE", Warning, "`--preservevmfs` with `--overwritevmfs`/`--novmfsondisk`: declared exclusive but not enforced (7.x); `--preservevmfs` wins.";
     IncludeMissing = "S-INCLUDE-MISSING", Warning, "An included file that cannot be read here and that no `%pre` writes.";
     IncludeUnchecked = "S-INCLUDE-UNCHECKED", Note, "An included file written by `%pre` or fetched from a URL at install time: not checked.";
     Ssh = "S-SSH", Note, "SSH or the ESXi Shell is enabled.";
-    Template = "T-TEMPLATE", Error, "The file is a template (`{{ }}`, `{% %}`, `$SNIPPET`, `$variable`): render it first.";
+    Template = "T-TEMPLATE", Error, "The file is a template (`{{ }}`, `{% %}`, `$SNIPPET`, `$variable`) or has unfilled placeholders (`@@IP@@`, `##ROOTPW##`, `%DRIVEID%`, `<PASSWORD>`): render or fill it first.";
+}
+
+/// Who reports a finding: the installer's verdict is kept apart from our stricter checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Origin {
+    /// The ESXi installer itself (`E-`, `W-`): its errors stop the install.
+    Installer,
+    /// esxforge's stricter checks (`S-`): warnings and notes, never errors.
+    Esxforge,
+    /// The file is not a kickstart yet (`T-TEMPLATE`).
+    Template,
 }
 
 impl Code {
+    /// Who reports this code, from its prefix.
+    pub fn origin(self) -> Origin {
+        match self.as_str().as_bytes().first() {
+            Some(b'E' | b'W') => Origin::Installer,
+            Some(b'T') => Origin::Template,
+            _ => Origin::Esxforge,
+        }
+    }
+
     /// Whether the ESXi installer itself reports this (the `E-` and `W-` codes).
     pub fn from_installer(self) -> bool {
-        matches!(self.as_str().as_bytes().first(), Some(b'E' | b'W'))
+        self.origin() == Origin::Installer
     }
 }
 
@@ -164,6 +186,12 @@ mod tests {
         let mut seen = std::collections::BTreeSet::new();
         for code in Code::ALL {
             assert!(seen.insert(code.as_str()), "{code} twice");
+            let origin = match code.as_str().as_bytes()[0] {
+                b'E' | b'W' => Origin::Installer,
+                b'T' => Origin::Template,
+                _ => Origin::Esxforge,
+            };
+            assert_eq!(code.origin(), origin, "{code}");
             let expected = match code.as_str().as_bytes()[0] {
                 b'E' | b'T' => Severity::Error,
                 b'W' => Severity::Warning,

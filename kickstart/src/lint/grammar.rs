@@ -381,10 +381,7 @@ fn build(version: EsxiVersion) -> Grammar {
         if version.has_overwritevsan() {
             args.push(flag("--overwritevsan"));
         }
-        if version.has_prereq_overrides() {
-            args.push(flag("--ignoreprereqwarnings"));
-            args.push(flag("--ignoreprereqerrors"));
-        }
+        args.extend(overrides(version, false));
         if version.has_dpu_install() {
             args.push(any_value("--dpupcislots"));
             args.push(flag("--forceunsupportedinstall"));
@@ -410,12 +407,7 @@ fn build(version: EsxiVersion) -> Grammar {
         if version.has_overwritevsan() {
             args.push(flag("--overwritevsan"));
         }
-        if version.has_prereq_overrides() {
-            args.extend([flag("--ignoreprereqwarnings"), flag("--ignoreprereqerrors")]);
-        }
-        if version.has_forcemigrate() {
-            args.push(flag("--forcemigrate"));
-        }
+        args.extend(overrides(version, true));
         c.insert(
             "installorupgrade",
             CommandSpec {
@@ -445,12 +437,7 @@ fn build(version: EsxiVersion) -> Grammar {
             any_value("--bootDiskMarker"),
             flag("--deletecosvmdk"),
         ];
-        if version.has_prereq_overrides() {
-            args.extend([flag("--ignoreprereqwarnings"), flag("--ignoreprereqerrors")]);
-        }
-        if version.has_forcemigrate() {
-            args.push(flag("--forcemigrate"));
-        }
+        args.extend(overrides(version, true));
         c.insert(
             "upgrade",
             CommandSpec {
@@ -651,6 +638,19 @@ fn build(version: EsxiVersion) -> Grammar {
     Grammar { commands: c }
 }
 
+/// The 7.x overrides of `install`, `installorupgrade` and `upgrade`: `--ignoreprereq*`, and on
+/// the two that may upgrade `--forcemigrate`.
+fn overrides(version: EsxiVersion, upgrades: bool) -> Vec<ArgSpec> {
+    let mut args = Vec::new();
+    if version.has_prereq_overrides() {
+        args.extend([flag("--ignoreprereqwarnings"), flag("--ignoreprereqerrors")]);
+    }
+    if upgrades && version.has_forcemigrate() {
+        args.push(flag("--forcemigrate"));
+    }
+    args
+}
+
 fn install_media(s: &str) -> bool {
     matches!(s, "cdrom" | "usb" | "nfs" | "url")
 }
@@ -682,55 +682,37 @@ mod tests {
         s.parse().unwrap()
     }
 
+    /// Whether `version`'s grammar gives `command` the argument `arg`.
+    fn has_arg(version: &str, command: &str, arg: &str) -> bool {
+        Grammar::get(v(version))
+            .command(command)
+            .and_then(|c| c.arg(arg))
+            .is_some()
+    }
+
+    fn detail(version: &str, command: &str) -> Option<Detail> {
+        Grammar::get(v(version)).command(command).map(|c| c.detail)
+    }
+
     #[test]
     fn versions_differ_where_the_reference_says() {
-        let g4 = Grammar::get(v("4.1"));
-        assert!(g4.command("upgrade").is_none());
-        assert_eq!(
-            g4.command("autopart").map(|c| c.detail),
-            Some(Detail::Optional)
-        );
-        assert!(
-            g4.command("%post")
-                .and_then(|c| c.arg("--unsupported"))
-                .is_some()
-        );
-        let g6 = Grammar::get(v("6.7"));
-        assert!(
-            g6.command("install")
-                .and_then(|c| c.arg("--ignoreprereqerrors"))
-                .is_none()
-        );
-        assert!(
-            g6.command("install")
-                .and_then(|c| c.arg("--overwritevsan"))
-                .is_some()
-        );
-        let g7 = Grammar::get(v("7.0"));
-        assert_eq!(
-            g7.command("autopart").map(|c| c.detail),
-            Some(Detail::Deprecated)
-        );
-        assert!(
-            g7.command("install")
-                .and_then(|c| c.arg("--dpupcislots"))
-                .is_none()
-        );
-        assert!(
-            g7.command("upgrade")
-                .and_then(|c| c.arg("--forcemigrate"))
-                .is_some()
-        );
-        let g8 = Grammar::get(v("8.0"));
-        assert!(
-            g8.command("install")
-                .and_then(|c| c.arg("--dpupcislots"))
-                .is_some()
-        );
-        assert!(
-            g8.command("%post")
-                .and_then(|c| c.arg("--unsupported"))
-                .is_none()
-        );
+        assert!(Grammar::get(v("4.1")).command("upgrade").is_none());
+        assert_eq!(detail("4.1", "autopart"), Some(Detail::Optional));
+        assert_eq!(detail("7.0", "autopart"), Some(Detail::Deprecated));
+        for (version, command, arg, present) in [
+            ("4.1", "%post", "--unsupported", true),
+            ("8.0", "%post", "--unsupported", false),
+            ("6.7", "install", "--ignoreprereqerrors", false),
+            ("6.7", "install", "--overwritevsan", true),
+            ("7.0", "install", "--dpupcislots", false),
+            ("8.0", "install", "--dpupcislots", true),
+            ("7.0", "upgrade", "--forcemigrate", true),
+        ] {
+            assert_eq!(
+                has_arg(version, command, arg),
+                present,
+                "{version} {command} {arg}"
+            );
+        }
     }
 }

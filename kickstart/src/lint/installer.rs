@@ -17,6 +17,9 @@ use crate::version::EsxiVersion;
 
 const MAX_COMMANDS: usize = 256;
 
+/// A UTF-8 byte-order mark: Python decodes it as this character, which `shlex` keeps in a word.
+const BOM: char = '\u{FEFF}';
+
 /// Commands `upgrade` turns into "invalidated" ones (`chooseUpgrade`).
 const INVALIDATED_BY_UPGRADE: [&str; 7] = [
     "install",
@@ -214,6 +217,24 @@ impl<'g> Replay<'g> {
         }
         self.facts.seen.insert(spec.id, (cmd.line, file));
         self.action(spec, cmd, &branch, out);
+        if let (Some(text), "%pre") = (body, spec.id) {
+            let python = value(&branch, "--interpreter") == Some("python");
+            if let Some(end) = pre_end_fails(cmd.line, text, python) {
+                let why = if python {
+                    "Python cannot compile a script with a `%end` line"
+                } else {
+                    "busybox runs this `%end` as the script's last command, which is not found (exit 127)"
+                };
+                out.add(
+                    Some(end),
+                    Code::PreFails,
+                    format!(
+                        "this %pre cannot succeed: {why}, and the installer stops when %pre fails"
+                    ),
+                )
+                .hint = Some("remove `%end`: ESXi sections run to the next `%` section".into());
+            }
+        }
     }
 
     fn build_branch(
@@ -519,6 +540,8 @@ impl<'g> Replay<'g> {
                         f.hint = KEYBOARDS
                             .iter()
                             .find(|k| k.eq_ignore_ascii_case(layout))
+                            .copied()
+                            .or_else(|| values::keyboard_for_code(layout))
                             .map(|k| format!("did you mean '{k}'? (quote names with spaces)"));
                     }
                 }
@@ -604,6 +627,25 @@ impl<'g> Replay<'g> {
     }
 }
 
+/// The `%end` line that makes a `%pre` body (starting on the line after `header_line`) fail:
+/// busybox runs `%end` as a command that is not found, so as the last command it sets the
+/// script's exit status; Python rejects the whole script for it.
+pub(crate) fn pre_end_fails(header_line: usize, body: &str, python: bool) -> Option<usize> {
+    let mut lines = (header_line + 1..).zip(body.lines());
+    if python {
+        lines.find(|(_, l)| l.trim() == "%end").map(|(n, _)| n)
+    } else {
+        lines
+            .filter(|(_, l)| {
+                let t = l.trim();
+                !t.is_empty() && !t.starts_with('#')
+            })
+            .last()
+            .filter(|(_, l)| l.trim() == "%end")
+            .map(|(n, _)| n)
+    }
+}
+
 /// Show a value unless it is a password.
 fn shown<'a>(id: &str, name: &str, value: &'a str) -> &'a str {
     if id == "rootpw" && name == "password" {
@@ -615,6 +657,9 @@ fn shown<'a>(id: &str, name: &str, value: &'a str) -> &'a str {
 
 fn non_ascii_hint(raw: &str) -> Option<String> {
     let c = raw.chars().find(|c| !c.is_ascii())?;
+    if c == BOM {
+        return Some("U+FEFF is a UTF-8 byte-order mark (PowerShell's `Out-File -Encoding utf8` writes one): the installer reads it as part of the first word; save the file without it".into());
+    }
     Some(format!(
         "U+{:04X} `{c}`; kickstart command lines should be plain ASCII",
         c as u32
@@ -699,5 +744,28 @@ fn network(branch: &Branch, line: Option<usize>, out: &mut Out) {
         if let Err(e) = values::ip_settings(ip.trim(), mask.trim(), gw.trim()) {
             out.add(line, Code::NetworkSettings, e);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pre_fails_on_its_last_end_or_any_end_in_python() {
+        // The body starts on the line after the header (line 10 here).
+        assert_eq!(
+            pre_end_fails(10, "echo hi\n%end\n\n# done\n", false),
+            Some(12)
+        );
+        assert_eq!(pre_end_fails(10, "  %end\n", false), Some(11));
+        // Not the last command: the script's status is the later command's.
+        assert_eq!(pre_end_fails(10, "%end\necho hi\n", false), None);
+        assert_eq!(pre_end_fails(10, "echo %end\n", false), None);
+        assert_eq!(
+            pre_end_fails(10, "import os\n%end\nprint(1)\n", true),
+            Some(12)
+        );
+        assert_eq!(pre_end_fails(10, "print('%end')\n", true), None);
     }
 }

@@ -30,7 +30,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-pub use codes::{Code, Severity};
+pub use codes::{Code, Origin, Severity};
 
 use crate::parse::{Kickstart, SectionKind};
 use crate::version::EsxiVersion;
@@ -53,6 +53,8 @@ pub struct Finding {
     pub line: Option<usize>,
     pub severity: Severity,
     pub code: Code,
+    /// Whether the installer reports it or it is one of our stricter checks.
+    pub origin: Origin,
     pub message: String,
     /// What to do about it, when there is something specific to say.
     pub hint: Option<String>,
@@ -121,6 +123,7 @@ impl Out<'_> {
                 line,
                 severity: code.severity(),
                 code,
+                origin: code.origin(),
                 message: message.into(),
                 hint: None,
             },
@@ -200,8 +203,7 @@ fn lint(name: String, bytes: Vec<u8>, dir: Option<PathBuf>, opts: &LintOptions) 
                 m.kind, m.line
             ),
         )
-        .hint =
-            Some("render it first (for example `esxforge ks render`), then lint the result".into());
+        .hint = Some(m.hint().into());
         return finish(findings);
     }
 
@@ -239,8 +241,9 @@ fn lint(name: String, bytes: Vec<u8>, dir: Option<PathBuf>, opts: &LintOptions) 
     replay.finish(complete, &mut out);
     if complete {
         let any = |names: &[&str]| replay.facts.seen.keys().any(|k| names.contains(k));
+        // On 4.x `install` names the media (`install cdrom`); only `autopart` picks the disk.
         let installs = if !opts.version.has_install_command() {
-            any(&["install", "autopart"])
+            any(&["autopart"])
         } else {
             any(&["install", "upgrade", "installorupgrade"])
         };

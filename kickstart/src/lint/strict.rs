@@ -2,6 +2,7 @@
 //! install or a host silently. They are warnings or notes, never errors.
 
 use super::codes::{Code, Severity};
+use super::installer::pre_end_fails;
 use super::{LintOptions, Out};
 use crate::parse::{Kickstart, Section, SectionKind, TERMINATORS, shlex};
 
@@ -83,7 +84,14 @@ pub fn check(text: &str, ks: &Kickstart, opts: &LintOptions, out: &mut Out) {
     }
 
     for c in &ks.commands {
-        if c.comment_cuts_word {
+        // A `#` glued to the command name or to a bare `--flag` ends a word that was complete
+        // anyway (`reboot#now`, `--overwritevmfs#wipe`, a byte-order mark before a comment);
+        // one inside a value silently shortens it (`rootpw pa#ss`).
+        let cuts_value = c
+            .words
+            .last()
+            .is_some_and(|w| !w.text.starts_with("--") || w.text.contains('='));
+        if c.comment_cuts_word && cuts_value {
             let (what, cut) = match c.name.as_str() {
                 "rootpw" => ("the password".to_owned(), String::new()),
                 _ => {
@@ -265,6 +273,9 @@ fn section(s: &Section, lines: &[&str], opts: &LintOptions, out: &mut Out) {
         }
         f.hint = Some("move what must run into %post, or configure the host after install (esxforge host apply)".into());
     }
+    let failing_end = (kind == SectionKind::Pre)
+        .then(|| pre_end_fails(s.header.line, &s.body, python))
+        .flatten();
     let mut reboot_at: Option<usize> = None;
     let mut after_reboot_reported = false;
     let mut hostd_reported = false;
@@ -276,6 +287,10 @@ fn section(s: &Section, lines: &[&str], opts: &LintOptions, out: &mut Out) {
         let mut words = t.split_whitespace();
         let first = words.next().unwrap_or_default();
         if t == "%end" {
+            // Where it makes a %pre fail, the installer's verdict (E-PRE-FAILS) already says so.
+            if Some(n) == failing_end {
+                continue;
+            }
             out.add(
                 Some(n),
                 Code::SectionEnd,

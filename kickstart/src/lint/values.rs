@@ -235,7 +235,7 @@ pub fn crypted_password(pw: &str) -> bool {
     !pw.starts_with("$1$") && !pw.starts_with("$6$") && pw.chars().count() == 13
 }
 
-/// `sanityCheckPassword(pwqcheck=True)`: 7 to 40 printable ASCII characters; from 6.x the host's
+/// `sanityCheckPassword(pwqcheck=True)`: 7 to 40 printable ASCII characters; from 6.7 the host's
 /// passwdqc policy (`min=disabled,disabled,disabled,7,7`) also wants three character classes,
 /// where a capital first letter and a digit at the end do not count.
 pub fn clear_password(pw: &str, version: EsxiVersion) -> Result<(), String> {
@@ -343,6 +343,38 @@ pub const KEYBOARDS: [&str; 29] = [
     "US Dvorak",
 ];
 
+/// The ESXi layout for an Anaconda (RHEL kickstart) keymap code such as `us` or `de`, which
+/// kickstarts copied from Linux carry and ESXi does not know.
+pub fn keyboard_for_code(code: &str) -> Option<&'static str> {
+    const CODES: [(&str, &str); 20] = [
+        ("us", "US Default"),
+        ("uk", "United Kingdom"),
+        ("gb", "United Kingdom"),
+        ("de", "German"),
+        ("de-latin1", "German"),
+        ("fr", "French"),
+        ("fr-latin1", "French"),
+        ("es", "Spanish"),
+        ("it", "Italian"),
+        ("jp", "Japanese"),
+        ("jp106", "Japanese"),
+        ("se", "Swedish"),
+        ("sv-latin1", "Swedish"),
+        ("fi", "Finnish"),
+        ("no", "Norwegian"),
+        ("dk", "Danish"),
+        ("be", "Belgian"),
+        ("ru", "Russian"),
+        ("pl", "Polish"),
+        ("dvorak", "US Dvorak"),
+    ];
+    let code = code.to_ascii_lowercase();
+    CODES
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map(|(_, layout)| *layout)
+}
+
 /// Whether the installer knows the keyboard `layout`: one of [`KEYBOARDS`], or a keymap file
 /// (`….map`).
 pub fn keyboard(layout: &str) -> bool {
@@ -357,46 +389,82 @@ mod tests {
         s.parse().unwrap()
     }
 
+    /// Each input with whether `check` accepts it.
+    fn table(name: &str, check: fn(&str) -> Result<(), String>, cases: &[(&str, bool)]) {
+        for (input, ok) in cases {
+            assert_eq!(check(input).is_ok(), *ok, "{name}({input:?})");
+        }
+    }
+
     #[test]
     fn ip_checks() {
-        assert!(ip("10.0.0.2").is_ok());
-        assert!(ip("10.0.0.256").is_err());
-        assert!(ip("127.0.0.1").is_err());
-        assert!(ip("0.1.2.3").is_err());
-        assert!(ip("224.0.0.5").is_err());
-        assert!(ip("255.255.255.255").is_err());
-        assert!(ip("fe80::1").is_err());
-        assert!(ip("2001:db8::1").is_ok());
-        assert!(ips("10.0.0.1,10.0.0.2").is_ok());
-        assert!(ips("10.0.0.1, 10.0.0.2").is_err());
+        table(
+            "ip",
+            ip,
+            &[
+                ("10.0.0.2", true),
+                ("10.0.0.256", false),
+                ("127.0.0.1", false),
+                ("0.1.2.3", false),
+                ("224.0.0.5", false),
+                ("255.255.255.255", false),
+                ("fe80::1", false),
+                ("2001:db8::1", true),
+            ],
+        );
+        table(
+            "ips",
+            ips,
+            &[("10.0.0.1,10.0.0.2", true), ("10.0.0.1, 10.0.0.2", false)],
+        );
     }
 
     #[test]
     fn netmask_checks() {
-        assert!(netmask("255.255.255.0").is_ok());
-        assert!(netmask("255.0.255.0").is_err());
-        assert!(netmask("0.255.255.0").is_err());
-        assert!(netmask("24").is_ok());
-        assert!(netmask("-1").is_err());
-        assert!(netmask("abc").is_err());
+        table(
+            "netmask",
+            netmask,
+            &[
+                ("255.255.255.0", true),
+                ("255.0.255.0", false),
+                ("0.255.255.0", false),
+                ("24", true),
+                ("-1", false),
+                ("abc", false),
+            ],
+        );
     }
 
     #[test]
     fn settings() {
-        assert!(ip_settings("10.0.0.2", "255.255.255.0", "10.0.0.1").is_ok());
-        assert!(ip_settings("10.0.1.2", "255.255.255.0", "10.0.0.1").is_err());
-        assert!(ip_settings("10.0.0.0", "255.255.255.0", "10.0.0.1").is_err());
-        assert!(ip_settings("10.0.0.255", "255.255.255.0", "10.0.0.1").is_err());
+        for (ip, gateway, ok) in [
+            ("10.0.0.2", "10.0.0.1", true),
+            ("10.0.1.2", "10.0.0.1", false),
+            ("10.0.0.0", "10.0.0.1", false),
+            ("10.0.0.255", "10.0.0.1", false),
+        ] {
+            assert_eq!(
+                ip_settings(ip, "255.255.255.0", gateway).is_ok(),
+                ok,
+                "{ip} via {gateway}"
+            );
+        }
     }
 
     #[test]
     fn hostnames() {
-        assert!(hostname("esx01.lab.local").is_ok());
-        assert!(hostname("1esx").is_ok());
-        assert!(hostname("-esx").is_err());
-        assert!(hostname("esx..lab").is_err());
-        assert!(hostname("esx_01").is_err());
-        assert!(hostname("esx.").is_ok());
+        table(
+            "hostname",
+            hostname,
+            &[
+                ("esx01.lab.local", true),
+                ("1esx", true),
+                ("-esx", false),
+                ("esx..lab", false),
+                ("esx_01", false),
+                ("esx.", true),
+            ],
+        );
     }
 
     #[test]
@@ -424,11 +492,23 @@ mod tests {
         assert!(clear_password("VMware1!", EsxiVersion::NEWEST).is_ok());
         assert!(clear_password("password", EsxiVersion::NEWEST).is_err());
         assert!(clear_password("password", v("5.5")).is_ok());
+        // 6.0 and 6.5 installed `rootpw vagrant` (public Packer templates); 6.7 does not.
+        assert!(clear_password("vagrant", v("6.5")).is_ok());
+        assert!(clear_password("vagrant", v("6.7")).is_err());
         // Capital first and digit last do not count: only lower case remains.
         assert!(clear_password("Vmwareee1", EsxiVersion::NEWEST).is_err());
         assert!(clear_password("short1!", EsxiVersion::NEWEST).is_ok());
         assert!(clear_password("sh1!", EsxiVersion::NEWEST).is_err());
         assert!(clear_password("pässwört1!", EsxiVersion::NEWEST).is_err());
+    }
+
+    #[test]
+    fn keyboards() {
+        assert!(keyboard("US Default"));
+        assert!(!keyboard("us"));
+        assert_eq!(keyboard_for_code("us"), Some("US Default"));
+        assert_eq!(keyboard_for_code("JP106"), Some("Japanese"));
+        assert_eq!(keyboard_for_code("xx"), None);
     }
 
     #[test]

@@ -29,10 +29,13 @@ pub fn write_all(
     dir: &Path,
     progress: RenderProgress<'_>,
 ) -> Result<Vec<PathBuf>, RenderError> {
-    std::fs::create_dir_all(dir).map_err(|source| RenderError::Write {
+    let err = |source| RenderError::Write {
         path: dir.to_path_buf(),
         source,
-    })?;
+    };
+    std::fs::create_dir_all(dir).map_err(err)?;
+    // `tempfile_in` makes a relative folder absolute with a `getcwd` per file; once is enough.
+    let dir = &std::path::absolute(dir).map_err(err)?;
     let threads = std::thread::available_parallelism()
         .map_or(1, usize::from)
         .clamp(1, 16)

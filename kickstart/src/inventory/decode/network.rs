@@ -39,9 +39,7 @@ pub(super) fn network(
         d,
     );
     let vlan = opt(&mut f, "vlan", path, |d, v, p| d.vlan(v, p), d);
-    let ip = opt(&mut f, "ip", path, |d, v, p| d.ipv4_maybe_prefix(v, p), d);
-    let prefix = opt(&mut f, "prefix", path, |d, v, p| d.prefix(v, p), d);
-    let netmask = opt(&mut f, "netmask", path, |d, v, p| d.netmask(v, p), d);
+    let address = GivenAddress::read(d, &mut f, path);
     let gateway = opt(&mut f, "gateway", path, |d, v, p| d.ipv4(v, p), d);
     let dhcp = opt(&mut f, "dhcp", path, |d, v, p| d.bool(v, p), d).unwrap_or(false);
     let hostname = opt(&mut f, "hostname", path, |d, v, p| d.hostname(v, p), d);
@@ -55,9 +53,9 @@ pub(super) fn network(
 
     let addressing = if dhcp {
         for (key, set) in [
-            ("ip", ip.is_some()),
-            ("prefix", prefix.is_some()),
-            ("netmask", netmask.is_some()),
+            ("ip", address.ip.is_some()),
+            ("prefix", address.prefix.is_some()),
+            ("netmask", address.netmask.is_some()),
             ("gateway", gateway.is_some()),
         ] {
             if set {
@@ -66,29 +64,8 @@ pub(super) fn network(
         }
         Addressing::Dhcp
     } else {
-        let Some((ip, ip_prefix)) = ip else {
-            d.error(
-                &path.key("ip"),
-                "is missing: give the management address, or set dhcp: true",
-            );
-            return None;
-        };
-        let given: Vec<Prefix> = [ip_prefix, prefix, netmask].into_iter().flatten().collect();
-        let prefix = match given.as_slice() {
-            [] => {
-                d.error(
-                    &path.key("netmask"),
-                    "is missing: give netmask or prefix, or write the ip as 10.0.0.11/24",
-                );
-                return None;
-            }
-            [p, rest @ ..] if rest.iter().all(|q| q == p) => *p,
-            _ => {
-                d.error(path, "the ip's /prefix, prefix and netmask disagree");
-                return None;
-            }
-        };
-        let cidr = Ipv4Cidr { ip, prefix };
+        let cidr = address.cidr(d, path, "the management address")?;
+        let Ipv4Cidr { ip, prefix } = cidr;
         let gw_text = gateway.map(|g| g.to_string());
         if let Err(why) = crate::lint::values::ip_settings(
             &ip.to_string(),
@@ -292,9 +269,7 @@ pub(super) fn vmknic(
 ) -> Option<Vmknic> {
     let vmk = d.checked(name, &path.key("name"), VmkName::new);
     let portgroup = opt(f, "portgroup", path, |d, v, p| d.label(v, p), d);
-    let ip = opt(f, "ip", path, |d, v, p| d.ipv4_maybe_prefix(v, p), d);
-    let prefix = opt(f, "prefix", path, |d, v, p| d.prefix(v, p), d);
-    let netmask = opt(f, "netmask", path, |d, v, p| d.netmask(v, p), d);
+    let given = GivenAddress::read(d, f, path);
     let dhcp = opt(f, "dhcp", path, |d, v, p| d.bool(v, p), d).unwrap_or(false);
     let mtu = opt(f, "mtu", path, |d, v, p| d.mtu(v, p), d);
     let services = f
@@ -320,35 +295,13 @@ pub(super) fn vmknic(
         return None;
     };
     let address = if dhcp {
-        if ip.is_some() || prefix.is_some() || netmask.is_some() {
+        if given.ip.is_some() || given.prefix.is_some() || given.netmask.is_some() {
             d.error(path, "has an address and dhcp: true");
             return None;
         }
         None
     } else {
-        let Some((ip, ip_prefix)) = ip else {
-            d.error(
-                &path.key("ip"),
-                "is missing: give the vmknic's address, or set dhcp: true",
-            );
-            return None;
-        };
-        let given: Vec<Prefix> = [ip_prefix, prefix, netmask].into_iter().flatten().collect();
-        let prefix = match given.as_slice() {
-            [] => {
-                d.error(
-                    &path.key("netmask"),
-                    "is missing: give netmask or prefix, or write the ip with /prefix",
-                );
-                return None;
-            }
-            [p, rest @ ..] if rest.iter().all(|q| q == p) => *p,
-            _ => {
-                d.error(path, "the ip's /prefix, prefix and netmask disagree");
-                return None;
-            }
-        };
-        Some(Ipv4Cidr { ip, prefix })
+        Some(given.cidr(d, path, "the vmknic's address")?)
     };
     let mut services = services;
     services.sort();
@@ -360,6 +313,53 @@ pub(super) fn vmknic(
         mtu,
         services,
     })
+}
+
+/// The `ip`, `prefix` and `netmask` keys of an interface, as given.
+struct GivenAddress {
+    ip: Option<(Ipv4Addr, Option<Prefix>)>,
+    prefix: Option<Prefix>,
+    netmask: Option<Prefix>,
+}
+
+impl GivenAddress {
+    fn read(d: &mut Decoder<'_>, f: &mut Fields<'_>, path: &Path<'_>) -> GivenAddress {
+        GivenAddress {
+            ip: opt(f, "ip", path, |d, v, p| d.ipv4_maybe_prefix(v, p), d),
+            prefix: opt(f, "prefix", path, |d, v, p| d.prefix(v, p), d),
+            netmask: opt(f, "netmask", path, |d, v, p| d.netmask(v, p), d),
+        }
+    }
+
+    /// The static address: the ip and the one prefix that its `/prefix`, `prefix` and `netmask`
+    /// agree on. `what` names the address when the ip is missing.
+    fn cidr(self, d: &mut Decoder<'_>, path: &Path<'_>, what: &str) -> Option<Ipv4Cidr> {
+        let Some((ip, ip_prefix)) = self.ip else {
+            d.error(
+                &path.key("ip"),
+                format!("is missing: give {what}, or set dhcp: true"),
+            );
+            return None;
+        };
+        let given: Vec<Prefix> = [ip_prefix, self.prefix, self.netmask]
+            .into_iter()
+            .flatten()
+            .collect();
+        match given.as_slice() {
+            [] => {
+                d.error(
+                    &path.key("netmask"),
+                    "is missing: give netmask or prefix, or write the ip with its /prefix (10.0.0.11/24)",
+                );
+                None
+            }
+            [p, rest @ ..] if rest.iter().all(|q| q == p) => Some(Ipv4Cidr { ip, prefix: *p }),
+            _ => {
+                d.error(path, "the ip's /prefix, prefix and netmask disagree");
+                None
+            }
+        }
+    }
 }
 
 pub(super) fn iscsi(d: &mut Decoder<'_>, v: &Value, path: &Path<'_>) -> Option<Iscsi> {
