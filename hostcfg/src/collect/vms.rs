@@ -137,6 +137,14 @@ pub fn notes(rows: &[VmRow], details: &Answers) -> Vec<String> {
                 ));
             }
         }
+        if let Ok(config) = object(details, "get.config", &row.vmid) {
+            notes.extend(config_notes(&config).into_iter().map(|why| {
+                format!(
+                    "vim-cmd vmsvc/get.config {} ({}): {why}",
+                    row.vmid, row.name
+                )
+            }));
+        }
     }
     notes
 }
@@ -168,13 +176,9 @@ fn vm(row: &VmRow, details: &Answers, datastores: &[Datastore]) -> Vm {
         .map(|h| devices(h, datastores))
         .unwrap_or_default();
     let extra = |key: &str| -> Option<String> {
-        c(&["extraConfig"])?
-            .items()
-            .iter()
-            .find(|o| o.get("key").and_then(Vmodl::as_str) == Some(key))
-            .and_then(|o| o.get("value"))
-            .and_then(Vmodl::as_str)
-            .map(str::to_string)
+        extra_config(config.as_ref()?)
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.to_string())
     };
     let affinity = |field: &str, key: &str| -> Option<String> {
         let set: Vec<String> = c(&[field, "affinitySet"])
@@ -245,38 +249,42 @@ fn vm(row: &VmRow, details: &Answers, datastores: &[Datastore]) -> Vm {
     }
 }
 
-/// `cpuFeatureMask` of the config, plus `cpuid.<leaf>.<reg>` keys of its extraConfig.
+/// `cpuFeatureMask` of the config (VMODL `vim.host.CpuIdInfo`, `vendor` unset or `amd`/`intel`),
+/// overlaid with the `cpuid.<leaf>.<reg>[.<vendor>]` keys of its extraConfig (the `.vmx` form,
+/// which the host prints there too). Vendor-specific masks stay separate entries: the preflight
+/// applies an `.amd` mask only to AMD hosts.
 fn cpuid_masks(config: Option<&Vmodl>) -> Vec<CpuIdLevel> {
     let Some(config) = config else {
         return Vec::new();
     };
-    let mut masks = super::hardware::levels(config.get("cpuFeatureMask"));
-    for option in config
-        .get("extraConfig")
-        .map(Vmodl::items)
-        .unwrap_or_default()
-    {
-        let (Some(key), Some(value)) = (
-            option.get("key").and_then(Vmodl::as_str),
-            option.get("value").and_then(Vmodl::as_str),
-        ) else {
+    // A `ConfigInfo` lists `vim.host.CpuIdInfo` objects; the spec form wraps each in `info`.
+    let listed = Vmodl::Array {
+        type_name: "vim.host.CpuIdInfo".to_string(),
+        items: config
+            .get("cpuFeatureMask")
+            .map(Vmodl::items)
+            .unwrap_or_default()
+            .iter()
+            .map(|m| m.get("info").unwrap_or(m).clone())
+            .collect(),
+    };
+    let mut masks = super::hardware::levels(Some(&listed));
+    for mask in &mut masks {
+        mask.vendor = mask.vendor.trim().to_ascii_lowercase();
+    }
+    for (key, value) in extra_config(config) {
+        let Some(Ok(MaskKey { level, vendor, reg })) = mask_key(key) else {
             continue;
         };
-        let parts: Vec<&str> = key.split('.').collect();
-        let ["cpuid", leaf, reg] = parts.as_slice() else {
-            continue;
-        };
-        let level = if let Some(hex) = leaf.strip_prefix("80") {
-            u32::from_str_radix(hex, 16).ok().map(|n| n | 0x8000_0000)
-        } else {
-            leaf.parse().ok()
-        };
-        let Some(level) = level else { continue };
-        let index = match masks.iter().position(|m| m.level == level) {
+        let index = match masks
+            .iter()
+            .position(|m| m.level == level && m.vendor == vendor)
+        {
             Some(i) => i,
             None => {
                 masks.push(CpuIdLevel {
                     level,
+                    vendor: vendor.to_string(),
                     ..CpuIdLevel::default()
                 });
                 masks.len().saturating_sub(1)
@@ -285,16 +293,78 @@ fn cpuid_masks(config: Option<&Vmodl>) -> Vec<CpuIdLevel> {
         let Some(entry) = masks.get_mut(index) else {
             continue;
         };
-        let slot = match *reg {
+        let slot = match reg {
             "eax" => &mut entry.eax,
             "ebx" => &mut entry.ebx,
             "ecx" => &mut entry.ecx,
-            "edx" => &mut entry.edx,
-            _ => continue,
+            _ => &mut entry.edx,
         };
         *slot = value.to_string();
     }
     masks
+}
+
+/// The `key = value` string pairs of a config's extraConfig.
+fn extra_config(config: &Vmodl) -> impl Iterator<Item = (&str, &str)> {
+    config
+        .get("extraConfig")
+        .map(Vmodl::items)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|o| {
+            Some((
+                o.get("key").and_then(Vmodl::as_str)?,
+                o.get("value").and_then(Vmodl::as_str)?,
+            ))
+        })
+}
+
+/// One register mask named by a `.vmx` key.
+#[derive(Debug, PartialEq)]
+struct MaskKey {
+    level: u32,
+    /// Empty for any vendor, else `amd` / `intel`.
+    vendor: &'static str,
+    /// `eax`, `ebx`, `ecx` or `edx`.
+    reg: &'static str,
+}
+
+/// Reads `cpuid.<leaf>.<reg>[.<vendor>]`: the leaf is hexadecimal as in every `.vmx`
+/// (`cpuid.d.eax`, `cpuid.80000001.edx`), keys are case-insensitive (`cpuid.1.ECX`). `None` for
+/// keys that are not register masks (`cpuid.coresPerSocket`); `Err` says why a key that looks like
+/// one cannot be read.
+fn mask_key(key: &str) -> Option<Result<MaskKey, String>> {
+    let lower = key.trim().to_ascii_lowercase();
+    let mut parts = lower.split('.');
+    if parts.next() != Some("cpuid") {
+        return None;
+    }
+    let (Some(leaf), Some(reg)) = (parts.next(), parts.next()) else {
+        return None;
+    };
+    let reg = ["eax", "ebx", "ecx", "edx"]
+        .into_iter()
+        .find(|r| *r == reg)?;
+    let vendor = match (parts.next(), parts.next()) {
+        (None, _) => "",
+        (Some("amd"), None) => "amd",
+        (Some("intel"), None) => "intel",
+        _ => return Some(Err("not a vendor this version knows (amd, intel)".into())),
+    };
+    let Ok(level) = u32::from_str_radix(leaf, 16) else {
+        return Some(Err(format!("leaf {leaf:?} is not a hexadecimal number")));
+    };
+    Some(Ok(MaskKey { level, vendor, reg }))
+}
+
+/// What in a VM's config was skipped: CPUID mask keys that could not be read.
+fn config_notes(config: &Vmodl) -> Vec<String> {
+    extra_config(config)
+        .filter_map(|(key, _)| match mask_key(key) {
+            Some(Err(why)) => Some(format!("skipped CPUID mask {key:?}: {why}")),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The UUID of the datastore a `[name] path` lives on: from the device's datastore reference
@@ -562,21 +632,110 @@ mod tests {
     }
 
     #[test]
-    fn masks_from_extra_config() {
+    fn masks_from_extra_config_read_hex_leaves_vendors_and_any_case() {
         let cfg = vmodl::parse(
             r#"(vim.vm.ConfigInfo) {
    extraConfig = (vim.option.OptionValue) [
-      (vim.option.OptionValue) { key = "cpuid.1.ecx", value = "----:----:----:----:----:----:--0-:----" },
+      (vim.option.OptionValue) { key = "cpuid.1.ECX", value = "----:----:----:----:----:----:--0-:----" },
       (vim.option.OptionValue) { key = "cpuid.80000001.edx", value = "----:----:---0:----:----:----:----:----" },
+      (vim.option.OptionValue) { key = "cpuid.80000001.edx.amd", value = "----:----:---R:----:----:----:----:----" },
+      (vim.option.OptionValue) { key = "cpuid.1.ecx.intel", value = "----:----:----:----:----:----:----:---H" },
+      (vim.option.OptionValue) { key = "cpuid.d.eax", value = "----:----:----:----:----:----:----:--0-" },
+      (vim.option.OptionValue) { key = "cpuid.10.ebx", value = "----:----:----:----:----:----:----:---0" },
+      (vim.option.OptionValue) { key = "cpuid.coresPerSocket", value = "2" },
       (vim.option.OptionValue) { key = "sched.cpu.affinity", value = "all" },
    ],
 }"#,
         )
         .unwrap();
         let m = cpuid_masks(Some(&cfg));
-        assert_eq!(m.len(), 2);
-        assert_eq!(m[0].level, 1);
-        assert!(m[0].ecx.contains("--0-"));
-        assert_eq!(m[1].level, 0x8000_0001);
+        let find = |level: u32, vendor: &str| {
+            m.iter()
+                .find(|l| l.level == level && l.vendor == vendor)
+                .unwrap_or_else(|| panic!("{level:x} {vendor:?} in {m:#?}"))
+        };
+        assert_eq!(m.len(), 6, "{m:#?}");
+        assert!(
+            find(1, "").ecx.contains("--0-"),
+            "ECX read case-insensitively"
+        );
+        assert!(find(1, "intel").ecx.ends_with("---H"));
+        assert_eq!(find(1, "").edx, "", "only the named register is set");
+        assert!(find(0x8000_0001, "").edx.contains("---0"));
+        assert!(find(0x8000_0001, "amd").edx.contains("---R"));
+        assert!(find(0xd, "").eax.ends_with("--0-"), "leaf d is 13");
+        assert!(
+            find(0x10, "").ebx.ends_with("---0"),
+            "leaf 10 is 16, not 10"
+        );
+        assert!(config_notes(&cfg).is_empty());
+    }
+
+    #[test]
+    fn masks_from_cpu_feature_mask_keep_their_vendor_and_meet_extra_config() {
+        // `vim-cmd vmsvc/get.config` prints the VMODL form; leaves at or above 0x80000000 as
+        // negative int32.
+        let cfg = vmodl::parse(
+            r#"(vim.vm.ConfigInfo) {
+   cpuFeatureMask = (vim.vm.ConfigSpec.CpuIdInfoSpec) [
+      (vim.vm.ConfigSpec.CpuIdInfoSpec) {
+         operation = "add",
+         removeKey = <unset>,
+         info = (vim.host.CpuIdInfo) {
+            level = 1,
+            vendor = <unset>,
+            eax = <unset>,
+            ebx = <unset>,
+            ecx = "----:----:----:----:----:----:--0-:----",
+            edx = <unset>,
+         },
+      },
+      (vim.host.CpuIdInfo) {
+         level = -2147483647,
+         vendor = "AMD",
+         eax = <unset>,
+         ebx = <unset>,
+         ecx = <unset>,
+         edx = "----:----:---0:----:----:----:----:----",
+      },
+   ],
+   extraConfig = (vim.option.OptionValue) [
+      (vim.option.OptionValue) { key = "cpuid.80000001.edx.amd", value = "0---:----:---0:----:----:----:----:----" },
+      (vim.option.OptionValue) { key = "cpuid.80000001.ecx.via", value = "----" },
+      (vim.option.OptionValue) { key = "cpuid.zz.eax", value = "----" },
+   ],
+}"#,
+        )
+        .unwrap();
+        let m = cpuid_masks(Some(&cfg));
+        assert!(
+            m.iter().any(|l| l.level == 1 && l.ecx.contains("--0-")),
+            "the spec form's `info` is read: {m:#?}"
+        );
+        let amd: Vec<_> = m.iter().filter(|l| l.level == 0x8000_0001).collect();
+        assert_eq!(amd.len(), 1, "the .amd key overlays the AMD entry: {m:#?}");
+        assert_eq!(amd[0].vendor, "amd");
+        assert!(amd[0].edx.starts_with("0---"), "the .vmx key wins: {m:#?}");
+        let notes = config_notes(&cfg);
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        assert!(notes[0].contains("cpuid.80000001.ecx.via") && notes[0].contains("vendor"));
+        assert!(notes[1].contains("cpuid.zz.eax") && notes[1].contains("hexadecimal"));
+    }
+
+    #[test]
+    fn amd_only_masks_do_not_reach_intel_hosts() {
+        use crate::preflight::cpuid::{CpuIdVector, Reg, Vendor};
+        let cfg = vmodl::parse(
+            r#"(vim.vm.ConfigInfo) {
+   extraConfig = (vim.option.OptionValue) [
+      (vim.option.OptionValue) { key = "cpuid.80000001.edx.amd", value = "----:----:---0:----:----:----:----:----" },
+   ],
+}"#,
+        )
+        .unwrap();
+        let m = cpuid_masks(Some(&cfg));
+        let on = |vendor| CpuIdVector::from_levels(&m, Some(vendor)).unwrap();
+        assert_eq!(on(Vendor::Amd).at(0x8000_0001, Reg::Edx, 20), b'0');
+        assert!(on(Vendor::Intel).is_empty());
     }
 }

@@ -1204,7 +1204,12 @@ pub fn config_info(st: &State, v: &Vm) -> V {
             ("edx", &m.edx),
         ] {
             if bits.chars().any(|c| c != '-' && c != ':') {
-                extra.push(option(&format!("cpuid.{:x}.{reg}", m.level), bits));
+                // A vendor-specific mask is written `cpuid.80000001.edx.amd` in the `.vmx`.
+                let suffix = match m.vendor.as_str() {
+                    "" => String::new(),
+                    v => format!(".{v}"),
+                };
+                extra.push(option(&format!("cpuid.{:x}.{reg}{suffix}", m.level), bits));
             }
         }
     }
