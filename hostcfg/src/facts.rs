@@ -440,9 +440,32 @@ pub enum Device {
         start_connected: bool,
     },
     /// USB or PCI passthrough (`VirtualUSB`, `VirtualPCIPassthrough`). A connected USB device
-    /// pins a powered-on VM; a PCI device (DirectPath I/O, vGPU: labelled `PCI device N`) has no
-    /// connection state on a real host (`connected` is then false) and pins it regardless.
-    Passthrough { label: String, connected: bool },
+    /// pins a powered-on VM; a PCI device (DirectPath I/O, vGPU) has no connection state on a
+    /// real host (`connected` is then false) and pins it regardless.
+    Passthrough {
+        label: String,
+        connected: bool,
+        /// What is passed through, from the device and backing types. Appended later: facts
+        /// saved before it load as [`PassthroughType::Unknown`].
+        #[serde(default)]
+        passthrough: PassthroughType,
+    },
+}
+
+/// What a passthrough device hands the VM, as its VMODL device and backing types say.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PassthroughType {
+    /// DirectPath I/O: `VirtualPCIPassthrough` with a `DeviceBackingInfo` (or the dynamic
+    /// DirectPath `DynamicBackingInfo`).
+    Pci,
+    /// An NVIDIA vGPU profile: `VirtualPCIPassthrough` with a `VmiopBackingInfo`.
+    Vgpu,
+    /// A host USB device: `VirtualUSB`.
+    Usb,
+    /// A backing this version does not know, or facts saved before the type was recorded.
+    #[default]
+    Unknown,
 }
 
 /// What a removable device is backed by.
@@ -479,13 +502,34 @@ mod tests {
     #[test]
     fn facts_saved_before_appended_fields_still_load() {
         // A facts file written without the fields appended after the first version
-        // (`dvswitches`, `lookups`, `portset`, `vmx_datastore_uuid`, `dvs_uuid`).
-        let mut value = serde_json::to_value(HostFacts::default()).unwrap();
+        // (`dvswitches`, `lookups`, `portset`, `vmx_datastore_uuid`, `dvs_uuid`, `passthrough`).
+        let saved = HostFacts {
+            vms: vec![Vm {
+                devices: vec![Device::Passthrough {
+                    label: "PCI device 0".into(),
+                    connected: false,
+                    passthrough: PassthroughType::Vgpu,
+                }],
+                ..Vm::default()
+            }],
+            ..HostFacts::default()
+        };
+        let mut value = serde_json::to_value(&saved).unwrap();
         let obj = value.as_object_mut().unwrap();
         obj.remove("dvswitches");
         obj["dns"].as_object_mut().unwrap().remove("lookups");
+        let vm = obj["vms"][0].as_object_mut().unwrap();
+        vm.remove("vmx_datastore_uuid");
+        let device = vm["devices"][0].as_object_mut().unwrap();
+        assert_eq!(device.remove("passthrough"), Some("vgpu".into()));
         let facts: HostFacts = serde_json::from_value(value).unwrap();
-        assert_eq!(facts, HostFacts::default());
+        let mut want = saved;
+        want.vms[0].devices[0] = Device::Passthrough {
+            label: "PCI device 0".into(),
+            connected: false,
+            passthrough: PassthroughType::Unknown,
+        };
+        assert_eq!(facts, want);
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! runtime power state and the guest's tools status).
 
 use super::query::{Answers, Query};
-use crate::facts::{Backing, CpuIdLevel, Datastore, Device, Vm};
+use crate::facts::{Backing, CpuIdLevel, Datastore, Device, PassthroughType, Vm};
 use crate::parse::vimcmd::{self, VmRow};
 use crate::parse::vmodl::{self, Vmodl, VmodlError};
 use crate::transport::ExecOutput;
@@ -389,6 +389,18 @@ fn datastore_uuid(path: &str, moref: Option<&str>, datastores: &[Datastore]) -> 
         .map(|d| d.uuid.clone())
 }
 
+/// What a `VirtualUSB` / `VirtualPCIPassthrough` device passes through, by its backing type:
+/// the label (`PCI device 0`) is the same for DirectPath I/O and vGPU, and users rename it.
+fn passthrough_type(device_type: &str, backing_type: &str) -> PassthroughType {
+    let backing = backing_type.rsplit('.').next().unwrap_or(backing_type);
+    match (device_type, backing) {
+        ("VirtualUSB", _) => PassthroughType::Usb,
+        (_, "DeviceBackingInfo" | "DynamicBackingInfo") => PassthroughType::Pci,
+        (_, "VmiopBackingInfo") => PassthroughType::Vgpu,
+        _ => PassthroughType::Unknown,
+    }
+}
+
 fn devices(hardware: &Vmodl, datastores: &[Datastore]) -> Vec<Device> {
     let all = hardware.get("device").map(Vmodl::items).unwrap_or_default();
     let label = |d: &Vmodl| {
@@ -465,6 +477,7 @@ fn devices(hardware: &Vmodl, datastores: &[Datastore]) -> Vec<Device> {
                     return Some(Device::Passthrough {
                         label: label(d),
                         connected: connected(d),
+                        passthrough: passthrough_type(short, backing_type),
                     });
                 }
                 _ => return None,
@@ -557,6 +570,53 @@ mod tests {
          deviceInfo = (vim.Description) { label = "USB 1" },
          connected = true,
       },
+      (vim.vm.device.VirtualPCIPassthrough) {
+         key = 13000,
+         deviceInfo = (vim.Description) { label = "PCI device 0", summary = "NVIDIA GRID vGPU grid_t4-4q" },
+         backing = (vim.vm.device.VirtualPCIPassthrough.VmiopBackingInfo) {
+            vgpu = "grid_t4-4q",
+            migrateSupported = true,
+         },
+         connectable = <unset>,
+         controllerKey = 100,
+         unitNumber = 18,
+      },
+      (vim.vm.device.VirtualPCIPassthrough) {
+         key = 13001,
+         deviceInfo = (vim.Description) { label = "PCI device 1", summary = "0000:3b:00.0 | Intel(R) Ethernet Controller X710" },
+         backing = (vim.vm.device.VirtualPCIPassthrough.DeviceBackingInfo) {
+            deviceName = "Intel(R) Ethernet Controller X710 for 10GbE SFP+",
+            useAutoDetect = false,
+            id = "0000:3b:00.0",
+            deviceId = "1572",
+            systemId = "5e3a9c1d-1234-5678-9abc-0025b5000001",
+            vendorId = -32634,
+         },
+         controllerKey = 100,
+         unitNumber = 19,
+      },
+      (vim.vm.device.VirtualPCIPassthrough) {
+         key = 13002,
+         deviceInfo = (vim.Description) { label = "NVMe for scratch", summary = "Dynamic DirectPath" },
+         backing = (vim.vm.device.VirtualPCIPassthrough.DynamicBackingInfo) {
+            deviceName = "",
+            useAutoDetect = false,
+            allowedDevice = (vim.vm.device.VirtualPCIPassthrough.AllowedDevice) [
+               (vim.vm.device.VirtualPCIPassthrough.AllowedDevice) { vendorId = -32634, deviceId = 2643 },
+            ],
+            customLabel = "",
+            assignedId = "0000:5e:00.0",
+         },
+         controllerKey = 100,
+         unitNumber = 20,
+      },
+      (vim.vm.device.VirtualPCIPassthrough) {
+         key = 13003,
+         deviceInfo = (vim.Description) { label = "PCI device 3" },
+         backing = (vim.vm.device.VirtualPCIPassthrough.DvxBackingInfo) { deviceClass = "dpu" },
+         controllerKey = 100,
+         unitNumber = 21,
+      },
       (vim.vm.device.VirtualKeyboard) { key = 600 },
    ]
 }
@@ -571,7 +631,7 @@ mod tests {
             ..Datastore::default()
         }];
         let d = devices(&hw, &ds);
-        assert_eq!(d.len(), 7, "{d:#?}");
+        assert_eq!(d.len(), 11, "{d:#?}");
         assert_eq!(
             d[0],
             Device::Controller {
@@ -622,13 +682,27 @@ mod tests {
         assert!(
             matches!(&d[5], Device::Nic { network, connected: true, .. } if network == "VM Network")
         );
-        assert!(matches!(
-            &d[6],
-            Device::Passthrough {
-                connected: true,
-                ..
-            }
-        ));
+        let passthrough: Vec<(&str, bool, PassthroughType)> = d[6..]
+            .iter()
+            .filter_map(|d| match d {
+                Device::Passthrough {
+                    label,
+                    connected,
+                    passthrough,
+                } => Some((label.as_str(), *connected, *passthrough)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            passthrough,
+            [
+                ("USB 1", true, PassthroughType::Usb),
+                ("PCI device 0", false, PassthroughType::Vgpu),
+                ("PCI device 1", false, PassthroughType::Pci),
+                ("NVMe for scratch", false, PassthroughType::Pci),
+                ("PCI device 3", false, PassthroughType::Unknown),
+            ]
+        );
     }
 
     #[test]

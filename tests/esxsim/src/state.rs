@@ -429,7 +429,7 @@ pub enum Device {
     /// USB or PCI passthrough.
     Passthrough {
         key: i32,
-        /// `usb` or `pci`.
+        /// `usb`, `pci` (DirectPath I/O) or `vgpu` (a PCI passthrough of a vGPU profile).
         bus: String,
         label: String,
         connected: bool,

@@ -638,13 +638,17 @@ pub fn hardware(st: &State, v: &Vm) -> V {
                     ],
                 ));
             }
-            Device::Passthrough { key, label, .. } => {
+            Device::Passthrough {
+                key, bus, label, ..
+            } => {
                 pci_children.push(*key);
-                passthrough.push(device(
-                    "vim.vm.device.VirtualPCIPassthrough",
-                    *key,
-                    label,
-                    label,
+                // DirectPath I/O names the host's PCI function; a vGPU only its profile.
+                let backing = if bus == "vgpu" {
+                    V::Obj(
+                        "vim.vm.device.VirtualPCIPassthrough.VmiopBackingInfo",
+                        vec![("vgpu", s("grid_t4-4q")), ("migrateSupported", b(true))],
+                    )
+                } else {
                     V::Obj(
                         "vim.vm.device.VirtualPCIPassthrough.DeviceBackingInfo",
                         vec![
@@ -655,7 +659,14 @@ pub fn hardware(st: &State, v: &Vm) -> V {
                             ("systemId", s(&st.host.uuid)),
                             ("vendorId", i(-32634)),
                         ],
-                    ),
+                    )
+                };
+                passthrough.push(device(
+                    "vim.vm.device.VirtualPCIPassthrough",
+                    *key,
+                    label,
+                    label,
+                    backing,
                     NO_CONNECT,
                     pci_slot(224),
                     i(100),
