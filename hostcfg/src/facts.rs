@@ -421,11 +421,16 @@ pub enum Device {
     Nic {
         label: String,
         /// The port group name (`backing.deviceName`); on a vDS, the distributed port group's
-        /// name.
+        /// name when the host names it (`vim-cmd vmsvc/get.networks`), else its key
+        /// (`dvportgroup-NN`), so that messages always name something.
         network: String,
         /// The distributed switch UUID (`backing.port.switchUuid`) when on a vDS.
         #[serde(default)]
         dvs_uuid: Option<String>,
+        /// The distributed port group's key (`backing.port.portgroupKey`, `dvportgroup-NN`) when
+        /// on a vDS: the same on every host of the vDS, whatever the name.
+        #[serde(default)]
+        dvportgroup_key: Option<String>,
         connected: bool,
         start_connected: bool,
         mac: String,
@@ -502,14 +507,26 @@ mod tests {
     #[test]
     fn facts_saved_before_appended_fields_still_load() {
         // A facts file written without the fields appended after the first version
-        // (`dvswitches`, `lookups`, `portset`, `vmx_datastore_uuid`, `dvs_uuid`, `passthrough`).
+        // (`dvswitches`, `lookups`, `portset`, `vmx_datastore_uuid`, `dvs_uuid`, `passthrough`,
+        // `dvportgroup_key`).
         let saved = HostFacts {
             vms: vec![Vm {
-                devices: vec![Device::Passthrough {
-                    label: "PCI device 0".into(),
-                    connected: false,
-                    passthrough: PassthroughType::Vgpu,
-                }],
+                devices: vec![
+                    Device::Passthrough {
+                        label: "PCI device 0".into(),
+                        connected: false,
+                        passthrough: PassthroughType::Vgpu,
+                    },
+                    Device::Nic {
+                        label: "Network adapter 1".into(),
+                        network: "VM Network".into(),
+                        dvs_uuid: None,
+                        dvportgroup_key: None,
+                        connected: true,
+                        start_connected: true,
+                        mac: "00:50:56:01:02:03".into(),
+                    },
+                ],
                 ..Vm::default()
             }],
             ..HostFacts::default()
@@ -522,6 +539,8 @@ mod tests {
         vm.remove("vmx_datastore_uuid");
         let device = vm["devices"][0].as_object_mut().unwrap();
         assert_eq!(device.remove("passthrough"), Some("vgpu".into()));
+        let nic = vm["devices"][1].as_object_mut().unwrap();
+        assert!(nic.remove("dvs_uuid").is_some() && nic.remove("dvportgroup_key").is_some());
         let facts: HostFacts = serde_json::from_value(value).unwrap();
         let mut want = saved;
         want.vms[0].devices[0] = Device::Passthrough {

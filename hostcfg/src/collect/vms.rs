@@ -2,7 +2,8 @@
 //! `device.getdevices`, `power.getstate` and `get.guest` follow only for a VM whose config has
 //! no devices or whose summary has no power state or tools status: otherwise those already
 //! answered what the three would (the config holds the same `VirtualHardware`, the summary the
-//! runtime power state and the guest's tools status).
+//! runtime power state and the guest's tools status). `get.networks` follows for a VM with a NIC
+//! on a distributed port group: the config names such a port group only by key.
 
 use super::query::{Answers, Query};
 use crate::facts::{Backing, CpuIdLevel, Datastore, Device, PassthroughType, Vm};
@@ -13,8 +14,14 @@ use crate::transport::ExecOutput;
 /// Asked for every VM.
 const PER_VM: [&str; 3] = ["get.summary", "get.config", "snapshot.get"];
 
-/// Asked, in a later round, only for what the [`PER_VM`] answers lacked.
-const FALLBACK: [&str; 3] = ["device.getdevices", "power.getstate", "get.guest"];
+/// Asked, in a later round, only for what the [`PER_VM`] answers lacked; `get.networks` only
+/// for a VM with a NIC on a distributed port group, whose name the config does not hold.
+const FALLBACK: [&str; 4] = [
+    "device.getdevices",
+    "power.getstate",
+    "get.guest",
+    "get.networks",
+];
 
 pub fn rows(answers: &Answers) -> Vec<VmRow> {
     answers
@@ -62,9 +69,11 @@ pub fn fallback_queries(rows: &[VmRow], details: &Answers) -> Vec<(String, Query
             let devices = config_hardware(details, id).is_none();
             let power = summary_power(details, id).is_none();
             let tools = summary_tools(details, id).is_none();
+            let dvs =
+                config_hardware(details, id).is_some_and(|h| !dvportgroup_keys(&h).is_empty());
             FALLBACK
                 .into_iter()
-                .zip([devices, power, tools])
+                .zip([devices, power, tools, dvs])
                 .filter(|(_, wanted)| *wanted)
                 .map(move |(cmd, _)| query(cmd, id))
         })
@@ -104,6 +113,44 @@ fn output<'a>(details: &'a Answers, cmd: &str, vmid: &str) -> Option<&'a ExecOut
         .filter(|o| o.success())
 }
 
+/// `get.networks`: one `vim.Network.Summary` per network the VM uses.
+fn networks(details: &Answers, vmid: &str) -> Result<Vec<Vmodl>, String> {
+    let out = details
+        .raw(&format!("get.networks:{vmid}"))
+        .ok_or_else(|| "not run".to_string())?;
+    if !out.success() {
+        return Err(out.first_error_line());
+    }
+    vmodl::parse_all(&out.stdout_text()).map_err(|e| e.to_string())
+}
+
+/// Distributed port group names by key, from `get.networks`: a summary's `network` is a
+/// reference whose id is the key (`'vim.dvs.DistributedVirtualPortgroup:dvportgroup-NN'`); the
+/// type is not checked, the key is. Empty when not asked or unreadable.
+fn dvportgroup_names(details: &Answers, vmid: &str) -> Vec<(String, String)> {
+    networks(details, vmid)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|n| {
+            let (_, key) = n.get("network").and_then(Vmodl::as_str)?.split_once(':')?;
+            let name = n.get("name").and_then(Vmodl::as_str)?.trim();
+            (!name.is_empty()).then(|| (key.to_string(), name.to_string()))
+        })
+        .collect()
+}
+
+/// The distributed port group keys the VM's NICs are on.
+fn dvportgroup_keys(hardware: &Vmodl) -> Vec<&str> {
+    hardware
+        .get("device")
+        .map(Vmodl::items)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|d| d.path(&["backing", "port", "portgroupKey"])?.as_str())
+        .filter(|k| !k.trim().is_empty())
+        .collect()
+}
+
 fn object(details: &Answers, cmd: &str, vmid: &str) -> Result<Vmodl, String> {
     let out = details
         .raw(&format!("{cmd}:{vmid}"))
@@ -128,6 +175,7 @@ pub fn notes(rows: &[VmRow], details: &Answers) -> Vec<String> {
                 "power.getstate" | "snapshot.get" => output(details, cmd, &row.vmid)
                     .is_none()
                     .then(|| "failed".to_string()),
+                "get.networks" => networks(details, &row.vmid).err(),
                 _ => object(details, cmd, &row.vmid).err(),
             };
             if let Some(why) = failed {
@@ -173,7 +221,7 @@ fn vm(row: &VmRow, details: &Answers, datastores: &[Datastore]) -> Vm {
         .unwrap_or(false);
     let devices = hardware
         .as_ref()
-        .map(|h| devices(h, datastores))
+        .map(|h| devices(h, datastores, &dvportgroup_names(details, id)))
         .unwrap_or_default();
     let extra = |key: &str| -> Option<String> {
         extra_config(config.as_ref()?)
@@ -401,7 +449,12 @@ fn passthrough_type(device_type: &str, backing_type: &str) -> PassthroughType {
     }
 }
 
-fn devices(hardware: &Vmodl, datastores: &[Datastore]) -> Vec<Device> {
+/// The VM's devices; `dvportgroups` names distributed port groups by key (`get.networks`).
+fn devices(
+    hardware: &Vmodl,
+    datastores: &[Datastore],
+    dvportgroups: &[(String, String)],
+) -> Vec<Device> {
     let all = hardware.get("device").map(Vmodl::items).unwrap_or_default();
     let label = |d: &Vmodl| {
         d.path(&["deviceInfo", "label"])
@@ -456,13 +509,29 @@ fn devices(hardware: &Vmodl, datastores: &[Datastore]) -> Vec<Device> {
                 });
             }
             if d.get("macAddress").is_some() {
+                let port = |field: &str| {
+                    backing
+                        .and_then(|b| b.path(&["port", field]))
+                        .and_then(Vmodl::as_str)
+                        .map(str::trim)
+                        .filter(|v| !v.is_empty())
+                        .map(str::to_string)
+                };
+                let dvportgroup_key = port("portgroupKey");
+                // A distributed port backing has no `deviceName`: the port group is named by
+                // key, and by name only where the host told us (else the key stands in).
+                let network = match &dvportgroup_key {
+                    Some(key) => dvportgroups
+                        .iter()
+                        .find(|(k, _)| k == key)
+                        .map_or_else(|| key.clone(), |(_, name)| name.clone()),
+                    None => text(backing.and_then(|b| b.get("deviceName"))),
+                };
                 return Some(Device::Nic {
                     label: label(d),
-                    network: text(backing.and_then(|b| b.get("deviceName"))),
-                    dvs_uuid: backing
-                        .and_then(|b| b.path(&["port", "switchUuid"]))
-                        .and_then(Vmodl::as_str)
-                        .map(str::to_string),
+                    network,
+                    dvs_uuid: port("switchUuid"),
+                    dvportgroup_key,
                     connected: connected(d),
                     start_connected: start_connected(d),
                     mac: text(d.get("macAddress")),
@@ -565,6 +634,20 @@ mod tests {
          connectable = (vim.vm.device.VirtualDevice.ConnectInfo) { startConnected = true, connected = true },
          macAddress = "00:50:56:01:02:03",
       },
+      (vim.vm.device.VirtualVmxnet3) {
+         key = 4001,
+         deviceInfo = (vim.Description) { label = "Network adapter 2", summary = "DVSwitch: 50 1a 2b 3c 4d 5e 6f 70-81 92 a3 b4 c5 d6 e7 f8" },
+         backing = (vim.vm.device.VirtualEthernetCard.DistributedVirtualPortBackingInfo) {
+            port = (vim.dvs.PortConnection) {
+               switchUuid = "50 1a 2b 3c 4d 5e 6f 70-81 92 a3 b4 c5 d6 e7 f8",
+               portgroupKey = "dvportgroup-1017",
+               portKey = "42",
+               connectionCookie = 1803964342,
+            },
+         },
+         connectable = (vim.vm.device.VirtualDevice.ConnectInfo) { startConnected = true, connected = true },
+         macAddress = "00:50:56:aa:bb:cc",
+      },
       (vim.vm.device.VirtualUSB) {
          key = 9000,
          deviceInfo = (vim.Description) { label = "USB 1" },
@@ -630,8 +713,8 @@ mod tests {
             uuid: "aaaa-bbbb".into(),
             ..Datastore::default()
         }];
-        let d = devices(&hw, &ds);
-        assert_eq!(d.len(), 11, "{d:#?}");
+        let d = devices(&hw, &ds, &[]);
+        assert_eq!(d.len(), 12, "{d:#?}");
         assert_eq!(
             d[0],
             Device::Controller {
@@ -680,9 +763,34 @@ mod tests {
             }
         ));
         assert!(
-            matches!(&d[5], Device::Nic { network, connected: true, .. } if network == "VM Network")
+            matches!(&d[5], Device::Nic { network, connected: true, dvs_uuid: None, dvportgroup_key: None, .. } if network == "VM Network")
         );
-        let passthrough: Vec<(&str, bool, PassthroughType)> = d[6..]
+        assert_eq!(
+            d[6],
+            Device::Nic {
+                label: "Network adapter 2".into(),
+                network: "dvportgroup-1017".into(),
+                dvs_uuid: Some("50 1a 2b 3c 4d 5e 6f 70-81 92 a3 b4 c5 d6 e7 f8".into()),
+                dvportgroup_key: Some("dvportgroup-1017".into()),
+                connected: true,
+                start_connected: true,
+                mac: "00:50:56:aa:bb:cc".into(),
+            },
+            "no name known: the key stands in"
+        );
+        assert_eq!(dvportgroup_keys(&hw), ["dvportgroup-1017"]);
+        let named = devices(
+            &hw,
+            &ds,
+            &[("dvportgroup-1017".into(), "prod (vlan 20)".into())],
+        );
+        assert!(
+            matches!(&named[6], Device::Nic { network, dvportgroup_key: Some(key), .. }
+                if network == "prod (vlan 20)" && key == "dvportgroup-1017"),
+            "{:?}",
+            named[6]
+        );
+        let passthrough: Vec<(&str, bool, PassthroughType)> = d[7..]
             .iter()
             .filter_map(|d| match d {
                 Device::Passthrough {
