@@ -468,6 +468,9 @@ pub enum PassthroughType {
     Vgpu,
     /// A host USB device: `VirtualUSB`.
     Usb,
+    /// An SR-IOV network adapter (`VirtualSriovEthernetCard`): a virtual function of a host
+    /// NIC. The adapter is listed as a [`Device::Nic`] as well.
+    Sriov,
     /// A backing this version does not know, or facts saved before the type was recorded.
     #[default]
     Unknown,

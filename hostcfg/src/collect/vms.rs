@@ -443,6 +443,7 @@ fn passthrough_type(device_type: &str, backing_type: &str) -> PassthroughType {
     let backing = backing_type.rsplit('.').next().unwrap_or(backing_type);
     match (device_type, backing) {
         ("VirtualUSB", _) => PassthroughType::Usb,
+        ("VirtualSriovEthernetCard", _) => PassthroughType::Sriov,
         (_, "DeviceBackingInfo" | "DynamicBackingInfo") => PassthroughType::Pci,
         (_, "VmiopBackingInfo") => PassthroughType::Vgpu,
         _ => PassthroughType::Unknown,
@@ -481,7 +482,8 @@ fn devices(
             .unwrap_or(false)
     };
     let text = |v: Option<&Vmodl>| v.and_then(Vmodl::as_str).unwrap_or("").to_string();
-    all.iter()
+    let mut out: Vec<Device> = all
+        .iter()
         .filter_map(|d| {
             let kind = d.type_name().unwrap_or("");
             let short = kind.rsplit('.').next().unwrap_or(kind);
@@ -578,7 +580,22 @@ fn devices(
                 start_connected: start_connected(d),
             })
         })
-        .collect()
+        .collect();
+    // An SR-IOV adapter is a NIC (its port group matters) and a virtual function of a host
+    // NIC passed through (which pins the VM): it is listed as both.
+    out.extend(
+        all.iter()
+            .filter(|d| {
+                d.type_name()
+                    .is_some_and(|t| t.ends_with(".VirtualSriovEthernetCard"))
+            })
+            .map(|d| Device::Passthrough {
+                label: label(d),
+                connected: connected(d),
+                passthrough: PassthroughType::Sriov,
+            }),
+    );
+    out
 }
 
 #[cfg(test)]
@@ -648,6 +665,26 @@ mod tests {
          connectable = (vim.vm.device.VirtualDevice.ConnectInfo) { startConnected = true, connected = true },
          macAddress = "00:50:56:aa:bb:cc",
       },
+      (vim.vm.device.VirtualSriovEthernetCard) {
+         key = 4002,
+         deviceInfo = (vim.Description) { label = "Network adapter 3", summary = "VM Network" },
+         backing = (vim.vm.device.VirtualEthernetCard.NetworkBackingInfo) { deviceName = "VM Network", useAutoDetect = false },
+         connectable = (vim.vm.device.VirtualDevice.ConnectInfo) { startConnected = true, connected = true },
+         macAddress = "00:50:56:aa:bb:cd",
+         allowGuestOSMtuChange = false,
+         sriovBacking = (vim.vm.device.VirtualSriovEthernetCard.SriovBackingInfo) {
+            physicalFunctionBacking = (vim.vm.device.VirtualPCIPassthrough.DeviceBackingInfo) {
+               deviceName = "",
+               useAutoDetect = false,
+               id = "0000:af:00.0",
+               deviceId = "158b",
+               systemId = "BYPASS",
+               vendorId = -32634,
+            },
+            virtualFunctionBacking = <unset>,
+            virtualFunctionIndex = <unset>,
+         },
+      },
       (vim.vm.device.VirtualUSB) {
          key = 9000,
          deviceInfo = (vim.Description) { label = "USB 1" },
@@ -714,7 +751,7 @@ mod tests {
             ..Datastore::default()
         }];
         let d = devices(&hw, &ds, &[]);
-        assert_eq!(d.len(), 12, "{d:#?}");
+        assert_eq!(d.len(), 14, "{d:#?}");
         assert_eq!(
             d[0],
             Device::Controller {
@@ -790,7 +827,12 @@ mod tests {
             "{:?}",
             named[6]
         );
-        let passthrough: Vec<(&str, bool, PassthroughType)> = d[7..]
+        assert!(
+            matches!(&d[7], Device::Nic { label, network, .. } if label == "Network adapter 3" && network == "VM Network"),
+            "an SR-IOV adapter is a NIC: {:?}",
+            d[7]
+        );
+        let passthrough: Vec<(&str, bool, PassthroughType)> = d[8..]
             .iter()
             .filter_map(|d| match d {
                 Device::Passthrough {
@@ -809,6 +851,7 @@ mod tests {
                 ("PCI device 1", false, PassthroughType::Pci),
                 ("NVMe for scratch", false, PassthroughType::Pci),
                 ("PCI device 3", false, PassthroughType::Unknown),
+                ("Network adapter 3", true, PassthroughType::Sriov),
             ]
         );
     }

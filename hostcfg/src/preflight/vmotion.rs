@@ -60,7 +60,7 @@ pub fn destination_state(view: &ClusterView<'_>, dst: HostId) -> Vec<Finding> {
 }
 
 /// Whether a passthrough device pins a powered-on VM, and what it is called in the finding.
-/// PCI devices (DirectPath I/O, vGPU) have no connection state (the host reports none, so the
+/// PCI devices (DirectPath I/O, vGPU, SR-IOV virtual functions) have no connection state (the host reports none, so the
 /// facts say "not connected") and pin the VM whatever that says; USB devices go by their
 /// connection. An unknown type (facts saved before it was recorded, or a backing this version
 /// does not know) is treated like PCI: a refusal predicted is cheaper than one missed.
@@ -69,6 +69,9 @@ fn passthrough_pins(kind: PassthroughType, connected: bool) -> Option<&'static s
         PassthroughType::Pci => Some("a PCI passthrough (DirectPath I/O) device"),
         PassthroughType::Vgpu => Some("a vGPU (PCI passthrough of a GPU profile)"),
         PassthroughType::Usb => connected.then_some("a connected USB passthrough device"),
+        PassthroughType::Sriov => {
+            Some("an SR-IOV network adapter (a virtual function of a host NIC)")
+        }
         PassthroughType::Unknown => {
             Some("a passthrough device of unknown type (re-collect the facts to learn it)")
         }

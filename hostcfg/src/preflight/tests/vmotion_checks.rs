@@ -646,7 +646,7 @@ fn remote_file_backed_and_passthrough_devices() {
             passthrough,
         });
     }
-    use PassthroughType::{Pci, Unknown, Usb, Vgpu};
+    use PassthroughType::{Pci, Sriov, Unknown, Usb, Vgpu};
     let pt: &[Row] = &[
         (
             "USB passthrough disconnected",
@@ -676,6 +676,11 @@ fn remote_file_backed_and_passthrough_devices() {
         (
             "vGPU (no connection state reported)",
             |l| passthrough(l, "PCI device 0", false, Vgpu),
+            Some(Error),
+        ),
+        (
+            "SR-IOV network adapter, even disconnected",
+            |l| passthrough(l, "Network adapter 2", false, Sriov),
             Some(Error),
         ),
         (
