@@ -66,11 +66,11 @@ pub fn fallback_queries(rows: &[VmRow], details: &Answers) -> Vec<(String, Query
     rows.iter()
         .flat_map(|row| {
             let id = row.vmid.as_str();
-            let devices = config_hardware(details, id).is_none();
+            let hardware = config_hardware(details, id);
+            let devices = hardware.is_none();
+            let dvs = hardware.is_some_and(|h| !dvportgroup_keys(&h).is_empty());
             let power = summary_power(details, id).is_none();
             let tools = summary_tools(details, id).is_none();
-            let dvs =
-                config_hardware(details, id).is_some_and(|h| !dvportgroup_keys(&h).is_empty());
             FALLBACK
                 .into_iter()
                 .zip([devices, power, tools, dvs])
