@@ -8,7 +8,7 @@ mod common;
 use common::hostops::facts;
 use common::sshd::{FailRule, Faults, Seed, SimHost, SimOptions, State};
 use esxforge_esxsim::cmdlog::Entry;
-use esxforge_hostcfg::facts::{Device, HostFacts};
+use esxforge_hostcfg::facts::{Device, HostFacts, PassthroughType};
 
 /// How many times the host ran `vim-cmd vmsvc/<cmd> …`.
 fn ran(host: &SimHost, cmd: &str) -> usize {
@@ -176,4 +176,149 @@ fn names_and_paths_with_brackets_spaces_and_multiline_annotations_are_exact() {
         );
         assert_eq!(f.vms[0].hw_version, st.vms[0].hw_version);
     }
+}
+
+/// A VM with a NIC on a distributed port group, a vGPU, a DirectPath device, a USB device and
+/// vendor-specific CPUID masks, as the simulator prints them in `get.config`.
+fn special_devices(st: &mut State) {
+    use esxforge_esxsim::state::{CpuIdLevel, Device as Sim, DvPort};
+    let vm = &mut st.vms[0];
+    vm.devices.push(Sim::Nic {
+        key: 4001,
+        model: "vmxnet3".into(),
+        network: "prod (vlan 20)".into(),
+        mac: "00:50:56:aa:bb:cc".into(),
+        connected: true,
+        start_connected: true,
+        dvs: Some(DvPort {
+            switch_uuid: "50 1a 2b 3c 4d 5e 6f 70-81 92 a3 b4 c5 d6 e7 f8".into(),
+            portgroup_key: "dvportgroup-1017".into(),
+        }),
+    });
+    for (key, bus, label) in [
+        (13000, "vgpu", "PCI device 0"),
+        (13001, "pci", "PCI device 1"),
+        (13002, "usb", "USB 1"),
+    ] {
+        vm.devices.push(Sim::Passthrough {
+            key,
+            bus: bus.into(),
+            label: label.into(),
+            connected: false,
+        });
+    }
+    vm.cpuid_masks = vec![
+        CpuIdLevel {
+            level: 0x8000_0001,
+            vendor: "amd".into(),
+            edx: "----:----:---0:----:----:----:----:----".into(),
+            ..CpuIdLevel::default()
+        },
+        CpuIdLevel {
+            level: 0xd,
+            eax: "----:----:----:----:----:----:----:--0-".into(),
+            ..CpuIdLevel::default()
+        },
+    ];
+}
+
+#[test]
+fn distributed_port_groups_passthrough_types_and_vendor_masks_come_through() {
+    let host = SimHost::start(SimOptions {
+        command_log: true,
+        ..SimOptions::default()
+    })
+    .unwrap();
+    host.modify(special_devices);
+    let (f, notes) = facts(&host);
+    assert!(notes.iter().all(|n| !n.contains("vmsvc")), "{notes:?}");
+    let vm = &f.vms[0];
+    let dv = vm
+        .devices
+        .iter()
+        .find_map(|d| match d {
+            Device::Nic {
+                network,
+                dvs_uuid: Some(uuid),
+                dvportgroup_key,
+                ..
+            } => Some((network.as_str(), uuid.as_str(), dvportgroup_key.as_deref())),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("{:#?}", vm.devices));
+    assert_eq!(
+        dv,
+        (
+            "prod (vlan 20)",
+            "50 1a 2b 3c 4d 5e 6f 70-81 92 a3 b4 c5 d6 e7 f8",
+            Some("dvportgroup-1017")
+        ),
+        "the name comes from get.networks"
+    );
+    // Only the VM with a distributed port asks for its networks.
+    assert_eq!(ran(&host, "get.networks"), 1);
+    let kinds: Vec<(&str, PassthroughType)> = vm
+        .devices
+        .iter()
+        .filter_map(|d| match d {
+            Device::Passthrough {
+                label, passthrough, ..
+            } => Some((label.as_str(), *passthrough)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("PCI device 0", PassthroughType::Vgpu),
+            ("PCI device 1", PassthroughType::Pci),
+            ("USB 1", PassthroughType::Usb),
+        ]
+    );
+    let mask = |level: u32, vendor: &str| {
+        vm.cpuid_masks
+            .iter()
+            .find(|m| m.level == level && m.vendor == vendor)
+            .unwrap_or_else(|| panic!("{level:x} {vendor:?}: {:#?}", vm.cpuid_masks))
+    };
+    assert!(mask(0x8000_0001, "amd").edx.contains("---0"));
+    assert!(mask(0xd, "").eax.ends_with("--0-"));
+    assert!(
+        vm.cpuid_masks
+            .iter()
+            .all(|m| m.level != 0x8000_0001 || m.vendor == "amd"),
+        "an AMD mask never becomes one for any vendor: {:#?}",
+        vm.cpuid_masks
+    );
+}
+
+#[test]
+fn a_distributed_port_group_keeps_its_key_when_the_host_cannot_name_it() {
+    let host = SimHost::start(SimOptions {
+        faults: Faults {
+            fail: vec![FailRule {
+                command: "vim-cmd vmsvc/get.networks".into(),
+                exit_code: 1,
+                stderr: "vim.fault.NotFound".into(),
+                ..FailRule::default()
+            }],
+            ..Faults::default()
+        },
+        ..SimOptions::default()
+    })
+    .unwrap();
+    host.modify(special_devices);
+    let (f, notes) = facts(&host);
+    assert!(
+        f.vms[0].devices.iter().any(|d| matches!(d,
+            Device::Nic { network, dvportgroup_key: Some(key), .. }
+                if network == "dvportgroup-1017" && key == "dvportgroup-1017")),
+        "{:#?}",
+        f.vms[0].devices
+    );
+    assert_eq!(
+        notes.iter().filter(|n| n.contains("get.networks")).count(),
+        1,
+        "{notes:?}"
+    );
 }

@@ -421,11 +421,16 @@ pub enum Device {
     Nic {
         label: String,
         /// The port group name (`backing.deviceName`); on a vDS, the distributed port group's
-        /// name.
+        /// name when the host names it (`vim-cmd vmsvc/get.networks`), else its key
+        /// (`dvportgroup-NN`), so that messages always name something.
         network: String,
         /// The distributed switch UUID (`backing.port.switchUuid`) when on a vDS.
         #[serde(default)]
         dvs_uuid: Option<String>,
+        /// The distributed port group's key (`backing.port.portgroupKey`, `dvportgroup-NN`) when
+        /// on a vDS: the same on every host of the vDS, whatever the name.
+        #[serde(default)]
+        dvportgroup_key: Option<String>,
         connected: bool,
         start_connected: bool,
         mac: String,
@@ -440,9 +445,35 @@ pub enum Device {
         start_connected: bool,
     },
     /// USB or PCI passthrough (`VirtualUSB`, `VirtualPCIPassthrough`). A connected USB device
-    /// pins a powered-on VM; a PCI device (DirectPath I/O, vGPU: labelled `PCI device N`) has no
-    /// connection state on a real host (`connected` is then false) and pins it regardless.
-    Passthrough { label: String, connected: bool },
+    /// pins a powered-on VM; a PCI device (DirectPath I/O, vGPU) has no connection state on a
+    /// real host (`connected` is then false) and pins it regardless.
+    Passthrough {
+        label: String,
+        connected: bool,
+        /// What is passed through, from the device and backing types. Appended later: facts
+        /// saved before it load as [`PassthroughType::Unknown`].
+        #[serde(default)]
+        passthrough: PassthroughType,
+    },
+}
+
+/// What a passthrough device hands the VM, as its VMODL device and backing types say.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PassthroughType {
+    /// DirectPath I/O: `VirtualPCIPassthrough` with a `DeviceBackingInfo` (or the dynamic
+    /// DirectPath `DynamicBackingInfo`).
+    Pci,
+    /// An NVIDIA vGPU profile: `VirtualPCIPassthrough` with a `VmiopBackingInfo`.
+    Vgpu,
+    /// A host USB device: `VirtualUSB`.
+    Usb,
+    /// An SR-IOV network adapter (`VirtualSriovEthernetCard`): a virtual function of a host
+    /// NIC. The adapter is listed as a [`Device::Nic`] as well.
+    Sriov,
+    /// A backing this version does not know, or facts saved before the type was recorded.
+    #[default]
+    Unknown,
 }
 
 /// What a removable device is backed by.
@@ -479,13 +510,48 @@ mod tests {
     #[test]
     fn facts_saved_before_appended_fields_still_load() {
         // A facts file written without the fields appended after the first version
-        // (`dvswitches`, `lookups`, `portset`, `vmx_datastore_uuid`, `dvs_uuid`).
-        let mut value = serde_json::to_value(HostFacts::default()).unwrap();
+        // (`dvswitches`, `lookups`, `portset`, `vmx_datastore_uuid`, `dvs_uuid`, `passthrough`,
+        // `dvportgroup_key`).
+        let saved = HostFacts {
+            vms: vec![Vm {
+                devices: vec![
+                    Device::Passthrough {
+                        label: "PCI device 0".into(),
+                        connected: false,
+                        passthrough: PassthroughType::Vgpu,
+                    },
+                    Device::Nic {
+                        label: "Network adapter 1".into(),
+                        network: "VM Network".into(),
+                        dvs_uuid: None,
+                        dvportgroup_key: None,
+                        connected: true,
+                        start_connected: true,
+                        mac: "00:50:56:01:02:03".into(),
+                    },
+                ],
+                ..Vm::default()
+            }],
+            ..HostFacts::default()
+        };
+        let mut value = serde_json::to_value(&saved).unwrap();
         let obj = value.as_object_mut().unwrap();
         obj.remove("dvswitches");
         obj["dns"].as_object_mut().unwrap().remove("lookups");
+        let vm = obj["vms"][0].as_object_mut().unwrap();
+        vm.remove("vmx_datastore_uuid");
+        let device = vm["devices"][0].as_object_mut().unwrap();
+        assert_eq!(device.remove("passthrough"), Some("vgpu".into()));
+        let nic = vm["devices"][1].as_object_mut().unwrap();
+        assert!(nic.remove("dvs_uuid").is_some() && nic.remove("dvportgroup_key").is_some());
         let facts: HostFacts = serde_json::from_value(value).unwrap();
-        assert_eq!(facts, HostFacts::default());
+        let mut want = saved;
+        want.vms[0].devices[0] = Device::Passthrough {
+            label: "PCI device 0".into(),
+            connected: false,
+            passthrough: PassthroughType::Unknown,
+        };
+        assert_eq!(facts, want);
     }
 
     #[test]

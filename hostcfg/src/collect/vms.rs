@@ -2,10 +2,11 @@
 //! `device.getdevices`, `power.getstate` and `get.guest` follow only for a VM whose config has
 //! no devices or whose summary has no power state or tools status: otherwise those already
 //! answered what the three would (the config holds the same `VirtualHardware`, the summary the
-//! runtime power state and the guest's tools status).
+//! runtime power state and the guest's tools status). `get.networks` follows for a VM with a NIC
+//! on a distributed port group: the config names such a port group only by key.
 
 use super::query::{Answers, Query};
-use crate::facts::{Backing, CpuIdLevel, Datastore, Device, Vm};
+use crate::facts::{Backing, CpuIdLevel, Datastore, Device, PassthroughType, Vm};
 use crate::parse::vimcmd::{self, VmRow};
 use crate::parse::vmodl::{self, Vmodl, VmodlError};
 use crate::transport::ExecOutput;
@@ -13,8 +14,14 @@ use crate::transport::ExecOutput;
 /// Asked for every VM.
 const PER_VM: [&str; 3] = ["get.summary", "get.config", "snapshot.get"];
 
-/// Asked, in a later round, only for what the [`PER_VM`] answers lacked.
-const FALLBACK: [&str; 3] = ["device.getdevices", "power.getstate", "get.guest"];
+/// Asked, in a later round, only for what the [`PER_VM`] answers lacked; `get.networks` only
+/// for a VM with a NIC on a distributed port group, whose name the config does not hold.
+const FALLBACK: [&str; 4] = [
+    "device.getdevices",
+    "power.getstate",
+    "get.guest",
+    "get.networks",
+];
 
 pub fn rows(answers: &Answers) -> Vec<VmRow> {
     answers
@@ -59,12 +66,14 @@ pub fn fallback_queries(rows: &[VmRow], details: &Answers) -> Vec<(String, Query
     rows.iter()
         .flat_map(|row| {
             let id = row.vmid.as_str();
-            let devices = config_hardware(details, id).is_none();
+            let hardware = config_hardware(details, id);
+            let devices = hardware.is_none();
+            let dvs = hardware.is_some_and(|h| !dvportgroup_keys(&h).is_empty());
             let power = summary_power(details, id).is_none();
             let tools = summary_tools(details, id).is_none();
             FALLBACK
                 .into_iter()
-                .zip([devices, power, tools])
+                .zip([devices, power, tools, dvs])
                 .filter(|(_, wanted)| *wanted)
                 .map(move |(cmd, _)| query(cmd, id))
         })
@@ -104,6 +113,44 @@ fn output<'a>(details: &'a Answers, cmd: &str, vmid: &str) -> Option<&'a ExecOut
         .filter(|o| o.success())
 }
 
+/// `get.networks`: one `vim.Network.Summary` per network the VM uses.
+fn networks(details: &Answers, vmid: &str) -> Result<Vec<Vmodl>, String> {
+    let out = details
+        .raw(&format!("get.networks:{vmid}"))
+        .ok_or_else(|| "not run".to_string())?;
+    if !out.success() {
+        return Err(out.first_error_line());
+    }
+    vmodl::parse_all(&out.stdout_text()).map_err(|e| e.to_string())
+}
+
+/// Distributed port group names by key, from `get.networks`: a summary's `network` is a
+/// reference whose id is the key (`'vim.dvs.DistributedVirtualPortgroup:dvportgroup-NN'`); the
+/// type is not checked, the key is. Empty when not asked or unreadable.
+fn dvportgroup_names(details: &Answers, vmid: &str) -> Vec<(String, String)> {
+    networks(details, vmid)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|n| {
+            let (_, key) = n.get("network").and_then(Vmodl::as_str)?.split_once(':')?;
+            let name = n.get("name").and_then(Vmodl::as_str)?.trim();
+            (!name.is_empty()).then(|| (key.to_string(), name.to_string()))
+        })
+        .collect()
+}
+
+/// The distributed port group keys the VM's NICs are on.
+fn dvportgroup_keys(hardware: &Vmodl) -> Vec<&str> {
+    hardware
+        .get("device")
+        .map(Vmodl::items)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|d| d.path(&["backing", "port", "portgroupKey"])?.as_str())
+        .filter(|k| !k.trim().is_empty())
+        .collect()
+}
+
 fn object(details: &Answers, cmd: &str, vmid: &str) -> Result<Vmodl, String> {
     let out = details
         .raw(&format!("{cmd}:{vmid}"))
@@ -128,6 +175,7 @@ pub fn notes(rows: &[VmRow], details: &Answers) -> Vec<String> {
                 "power.getstate" | "snapshot.get" => output(details, cmd, &row.vmid)
                     .is_none()
                     .then(|| "failed".to_string()),
+                "get.networks" => networks(details, &row.vmid).err(),
                 _ => object(details, cmd, &row.vmid).err(),
             };
             if let Some(why) = failed {
@@ -136,6 +184,14 @@ pub fn notes(rows: &[VmRow], details: &Answers) -> Vec<String> {
                     row.vmid, row.name
                 ));
             }
+        }
+        if let Ok(config) = object(details, "get.config", &row.vmid) {
+            notes.extend(config_notes(&config).into_iter().map(|why| {
+                format!(
+                    "vim-cmd vmsvc/get.config {} ({}): {why}",
+                    row.vmid, row.name
+                )
+            }));
         }
     }
     notes
@@ -165,16 +221,12 @@ fn vm(row: &VmRow, details: &Answers, datastores: &[Datastore]) -> Vm {
         .unwrap_or(false);
     let devices = hardware
         .as_ref()
-        .map(|h| devices(h, datastores))
+        .map(|h| devices(h, datastores, &dvportgroup_names(details, id)))
         .unwrap_or_default();
     let extra = |key: &str| -> Option<String> {
-        c(&["extraConfig"])?
-            .items()
-            .iter()
-            .find(|o| o.get("key").and_then(Vmodl::as_str) == Some(key))
-            .and_then(|o| o.get("value"))
-            .and_then(Vmodl::as_str)
-            .map(str::to_string)
+        extra_config(config.as_ref()?)
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.to_string())
     };
     let affinity = |field: &str, key: &str| -> Option<String> {
         let set: Vec<String> = c(&[field, "affinitySet"])
@@ -245,38 +297,42 @@ fn vm(row: &VmRow, details: &Answers, datastores: &[Datastore]) -> Vm {
     }
 }
 
-/// `cpuFeatureMask` of the config, plus `cpuid.<leaf>.<reg>` keys of its extraConfig.
+/// `cpuFeatureMask` of the config (VMODL `vim.host.CpuIdInfo`, `vendor` unset or `amd`/`intel`),
+/// overlaid with the `cpuid.<leaf>.<reg>[.<vendor>]` keys of its extraConfig (the `.vmx` form,
+/// which the host prints there too). Vendor-specific masks stay separate entries: the preflight
+/// applies an `.amd` mask only to AMD hosts.
 fn cpuid_masks(config: Option<&Vmodl>) -> Vec<CpuIdLevel> {
     let Some(config) = config else {
         return Vec::new();
     };
-    let mut masks = super::hardware::levels(config.get("cpuFeatureMask"));
-    for option in config
-        .get("extraConfig")
-        .map(Vmodl::items)
-        .unwrap_or_default()
-    {
-        let (Some(key), Some(value)) = (
-            option.get("key").and_then(Vmodl::as_str),
-            option.get("value").and_then(Vmodl::as_str),
-        ) else {
+    // A `ConfigInfo` lists `vim.host.CpuIdInfo` objects; the spec form wraps each in `info`.
+    let listed = Vmodl::Array {
+        type_name: "vim.host.CpuIdInfo".to_string(),
+        items: config
+            .get("cpuFeatureMask")
+            .map(Vmodl::items)
+            .unwrap_or_default()
+            .iter()
+            .map(|m| m.get("info").unwrap_or(m).clone())
+            .collect(),
+    };
+    let mut masks = super::hardware::levels(Some(&listed));
+    for mask in &mut masks {
+        mask.vendor = mask.vendor.trim().to_ascii_lowercase();
+    }
+    for (key, value) in extra_config(config) {
+        let Some(Ok(MaskKey { level, vendor, reg })) = mask_key(key) else {
             continue;
         };
-        let parts: Vec<&str> = key.split('.').collect();
-        let ["cpuid", leaf, reg] = parts.as_slice() else {
-            continue;
-        };
-        let level = if let Some(hex) = leaf.strip_prefix("80") {
-            u32::from_str_radix(hex, 16).ok().map(|n| n | 0x8000_0000)
-        } else {
-            leaf.parse().ok()
-        };
-        let Some(level) = level else { continue };
-        let index = match masks.iter().position(|m| m.level == level) {
+        let index = match masks
+            .iter()
+            .position(|m| m.level == level && m.vendor == vendor)
+        {
             Some(i) => i,
             None => {
                 masks.push(CpuIdLevel {
                     level,
+                    vendor: vendor.to_string(),
                     ..CpuIdLevel::default()
                 });
                 masks.len().saturating_sub(1)
@@ -285,16 +341,78 @@ fn cpuid_masks(config: Option<&Vmodl>) -> Vec<CpuIdLevel> {
         let Some(entry) = masks.get_mut(index) else {
             continue;
         };
-        let slot = match *reg {
+        let slot = match reg {
             "eax" => &mut entry.eax,
             "ebx" => &mut entry.ebx,
             "ecx" => &mut entry.ecx,
-            "edx" => &mut entry.edx,
-            _ => continue,
+            _ => &mut entry.edx,
         };
         *slot = value.to_string();
     }
     masks
+}
+
+/// The `key = value` string pairs of a config's extraConfig.
+fn extra_config(config: &Vmodl) -> impl Iterator<Item = (&str, &str)> {
+    config
+        .get("extraConfig")
+        .map(Vmodl::items)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|o| {
+            Some((
+                o.get("key").and_then(Vmodl::as_str)?,
+                o.get("value").and_then(Vmodl::as_str)?,
+            ))
+        })
+}
+
+/// One register mask named by a `.vmx` key.
+#[derive(Debug, PartialEq)]
+struct MaskKey {
+    level: u32,
+    /// Empty for any vendor, else `amd` / `intel`.
+    vendor: &'static str,
+    /// `eax`, `ebx`, `ecx` or `edx`.
+    reg: &'static str,
+}
+
+/// Reads `cpuid.<leaf>.<reg>[.<vendor>]`: the leaf is hexadecimal as in every `.vmx`
+/// (`cpuid.d.eax`, `cpuid.80000001.edx`), keys are case-insensitive (`cpuid.1.ECX`). `None` for
+/// keys that are not register masks (`cpuid.coresPerSocket`); `Err` says why a key that looks like
+/// one cannot be read.
+fn mask_key(key: &str) -> Option<Result<MaskKey, String>> {
+    let lower = key.trim().to_ascii_lowercase();
+    let mut parts = lower.split('.');
+    if parts.next() != Some("cpuid") {
+        return None;
+    }
+    let (Some(leaf), Some(reg)) = (parts.next(), parts.next()) else {
+        return None;
+    };
+    let reg = ["eax", "ebx", "ecx", "edx"]
+        .into_iter()
+        .find(|r| *r == reg)?;
+    let vendor = match (parts.next(), parts.next()) {
+        (None, _) => "",
+        (Some("amd"), None) => "amd",
+        (Some("intel"), None) => "intel",
+        _ => return Some(Err("not a vendor this version knows (amd, intel)".into())),
+    };
+    let Ok(level) = u32::from_str_radix(leaf, 16) else {
+        return Some(Err(format!("leaf {leaf:?} is not a hexadecimal number")));
+    };
+    Some(Ok(MaskKey { level, vendor, reg }))
+}
+
+/// What in a VM's config was skipped: CPUID mask keys that could not be read.
+fn config_notes(config: &Vmodl) -> Vec<String> {
+    extra_config(config)
+        .filter_map(|(key, _)| match mask_key(key) {
+            Some(Err(why)) => Some(format!("skipped CPUID mask {key:?}: {why}")),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The UUID of the datastore a `[name] path` lives on: from the device's datastore reference
@@ -319,7 +437,25 @@ fn datastore_uuid(path: &str, moref: Option<&str>, datastores: &[Datastore]) -> 
         .map(|d| d.uuid.clone())
 }
 
-fn devices(hardware: &Vmodl, datastores: &[Datastore]) -> Vec<Device> {
+/// What a `VirtualUSB` / `VirtualPCIPassthrough` device passes through, by its backing type:
+/// the label (`PCI device 0`) is the same for DirectPath I/O and vGPU, and users rename it.
+fn passthrough_type(device_type: &str, backing_type: &str) -> PassthroughType {
+    let backing = backing_type.rsplit('.').next().unwrap_or(backing_type);
+    match (device_type, backing) {
+        ("VirtualUSB", _) => PassthroughType::Usb,
+        ("VirtualSriovEthernetCard", _) => PassthroughType::Sriov,
+        (_, "DeviceBackingInfo" | "DynamicBackingInfo") => PassthroughType::Pci,
+        (_, "VmiopBackingInfo") => PassthroughType::Vgpu,
+        _ => PassthroughType::Unknown,
+    }
+}
+
+/// The VM's devices; `dvportgroups` names distributed port groups by key (`get.networks`).
+fn devices(
+    hardware: &Vmodl,
+    datastores: &[Datastore],
+    dvportgroups: &[(String, String)],
+) -> Vec<Device> {
     let all = hardware.get("device").map(Vmodl::items).unwrap_or_default();
     let label = |d: &Vmodl| {
         d.path(&["deviceInfo", "label"])
@@ -346,7 +482,8 @@ fn devices(hardware: &Vmodl, datastores: &[Datastore]) -> Vec<Device> {
             .unwrap_or(false)
     };
     let text = |v: Option<&Vmodl>| v.and_then(Vmodl::as_str).unwrap_or("").to_string();
-    all.iter()
+    let mut out: Vec<Device> = all
+        .iter()
         .filter_map(|d| {
             let kind = d.type_name().unwrap_or("");
             let short = kind.rsplit('.').next().unwrap_or(kind);
@@ -374,13 +511,29 @@ fn devices(hardware: &Vmodl, datastores: &[Datastore]) -> Vec<Device> {
                 });
             }
             if d.get("macAddress").is_some() {
+                let port = |field: &str| {
+                    backing
+                        .and_then(|b| b.path(&["port", field]))
+                        .and_then(Vmodl::as_str)
+                        .map(str::trim)
+                        .filter(|v| !v.is_empty())
+                        .map(str::to_string)
+                };
+                let dvportgroup_key = port("portgroupKey");
+                // A distributed port backing has no `deviceName`: the port group is named by
+                // key, and by name only where the host told us (else the key stands in).
+                let network = match &dvportgroup_key {
+                    Some(key) => dvportgroups
+                        .iter()
+                        .find(|(k, _)| k == key)
+                        .map_or_else(|| key.clone(), |(_, name)| name.clone()),
+                    None => text(backing.and_then(|b| b.get("deviceName"))),
+                };
                 return Some(Device::Nic {
                     label: label(d),
-                    network: text(backing.and_then(|b| b.get("deviceName"))),
-                    dvs_uuid: backing
-                        .and_then(|b| b.path(&["port", "switchUuid"]))
-                        .and_then(Vmodl::as_str)
-                        .map(str::to_string),
+                    network,
+                    dvs_uuid: port("switchUuid"),
+                    dvportgroup_key,
                     connected: connected(d),
                     start_connected: start_connected(d),
                     mac: text(d.get("macAddress")),
@@ -395,6 +548,7 @@ fn devices(hardware: &Vmodl, datastores: &[Datastore]) -> Vec<Device> {
                     return Some(Device::Passthrough {
                         label: label(d),
                         connected: connected(d),
+                        passthrough: passthrough_type(short, backing_type),
                     });
                 }
                 _ => return None,
@@ -426,7 +580,22 @@ fn devices(hardware: &Vmodl, datastores: &[Datastore]) -> Vec<Device> {
                 start_connected: start_connected(d),
             })
         })
-        .collect()
+        .collect();
+    // An SR-IOV adapter is a NIC (its port group matters) and a virtual function of a host
+    // NIC passed through (which pins the VM): it is listed as both.
+    out.extend(
+        all.iter()
+            .filter(|d| {
+                d.type_name()
+                    .is_some_and(|t| t.ends_with(".VirtualSriovEthernetCard"))
+            })
+            .map(|d| Device::Passthrough {
+                label: label(d),
+                connected: connected(d),
+                passthrough: PassthroughType::Sriov,
+            }),
+    );
+    out
 }
 
 #[cfg(test)]
@@ -482,10 +651,91 @@ mod tests {
          connectable = (vim.vm.device.VirtualDevice.ConnectInfo) { startConnected = true, connected = true },
          macAddress = "00:50:56:01:02:03",
       },
+      (vim.vm.device.VirtualVmxnet3) {
+         key = 4001,
+         deviceInfo = (vim.Description) { label = "Network adapter 2", summary = "DVSwitch: 50 1a 2b 3c 4d 5e 6f 70-81 92 a3 b4 c5 d6 e7 f8" },
+         backing = (vim.vm.device.VirtualEthernetCard.DistributedVirtualPortBackingInfo) {
+            port = (vim.dvs.PortConnection) {
+               switchUuid = "50 1a 2b 3c 4d 5e 6f 70-81 92 a3 b4 c5 d6 e7 f8",
+               portgroupKey = "dvportgroup-1017",
+               portKey = "42",
+               connectionCookie = 1803964342,
+            },
+         },
+         connectable = (vim.vm.device.VirtualDevice.ConnectInfo) { startConnected = true, connected = true },
+         macAddress = "00:50:56:aa:bb:cc",
+      },
+      (vim.vm.device.VirtualSriovEthernetCard) {
+         key = 4002,
+         deviceInfo = (vim.Description) { label = "Network adapter 3", summary = "VM Network" },
+         backing = (vim.vm.device.VirtualEthernetCard.NetworkBackingInfo) { deviceName = "VM Network", useAutoDetect = false },
+         connectable = (vim.vm.device.VirtualDevice.ConnectInfo) { startConnected = true, connected = true },
+         macAddress = "00:50:56:aa:bb:cd",
+         allowGuestOSMtuChange = false,
+         sriovBacking = (vim.vm.device.VirtualSriovEthernetCard.SriovBackingInfo) {
+            physicalFunctionBacking = (vim.vm.device.VirtualPCIPassthrough.DeviceBackingInfo) {
+               deviceName = "",
+               useAutoDetect = false,
+               id = "0000:af:00.0",
+               deviceId = "158b",
+               systemId = "BYPASS",
+               vendorId = -32634,
+            },
+            virtualFunctionBacking = <unset>,
+            virtualFunctionIndex = <unset>,
+         },
+      },
       (vim.vm.device.VirtualUSB) {
          key = 9000,
          deviceInfo = (vim.Description) { label = "USB 1" },
          connected = true,
+      },
+      (vim.vm.device.VirtualPCIPassthrough) {
+         key = 13000,
+         deviceInfo = (vim.Description) { label = "PCI device 0", summary = "NVIDIA GRID vGPU grid_t4-4q" },
+         backing = (vim.vm.device.VirtualPCIPassthrough.VmiopBackingInfo) {
+            vgpu = "grid_t4-4q",
+            migrateSupported = true,
+         },
+         connectable = <unset>,
+         controllerKey = 100,
+         unitNumber = 18,
+      },
+      (vim.vm.device.VirtualPCIPassthrough) {
+         key = 13001,
+         deviceInfo = (vim.Description) { label = "PCI device 1", summary = "0000:3b:00.0 | Intel(R) Ethernet Controller X710" },
+         backing = (vim.vm.device.VirtualPCIPassthrough.DeviceBackingInfo) {
+            deviceName = "Intel(R) Ethernet Controller X710 for 10GbE SFP+",
+            useAutoDetect = false,
+            id = "0000:3b:00.0",
+            deviceId = "1572",
+            systemId = "5e3a9c1d-1234-5678-9abc-0025b5000001",
+            vendorId = -32634,
+         },
+         controllerKey = 100,
+         unitNumber = 19,
+      },
+      (vim.vm.device.VirtualPCIPassthrough) {
+         key = 13002,
+         deviceInfo = (vim.Description) { label = "NVMe for scratch", summary = "Dynamic DirectPath" },
+         backing = (vim.vm.device.VirtualPCIPassthrough.DynamicBackingInfo) {
+            deviceName = "",
+            useAutoDetect = false,
+            allowedDevice = (vim.vm.device.VirtualPCIPassthrough.AllowedDevice) [
+               (vim.vm.device.VirtualPCIPassthrough.AllowedDevice) { vendorId = -32634, deviceId = 2643 },
+            ],
+            customLabel = "",
+            assignedId = "0000:5e:00.0",
+         },
+         controllerKey = 100,
+         unitNumber = 20,
+      },
+      (vim.vm.device.VirtualPCIPassthrough) {
+         key = 13003,
+         deviceInfo = (vim.Description) { label = "PCI device 3" },
+         backing = (vim.vm.device.VirtualPCIPassthrough.DvxBackingInfo) { deviceClass = "dpu" },
+         controllerKey = 100,
+         unitNumber = 21,
       },
       (vim.vm.device.VirtualKeyboard) { key = 600 },
    ]
@@ -500,8 +750,8 @@ mod tests {
             uuid: "aaaa-bbbb".into(),
             ..Datastore::default()
         }];
-        let d = devices(&hw, &ds);
-        assert_eq!(d.len(), 7, "{d:#?}");
+        let d = devices(&hw, &ds, &[]);
+        assert_eq!(d.len(), 14, "{d:#?}");
         assert_eq!(
             d[0],
             Device::Controller {
@@ -550,33 +800,167 @@ mod tests {
             }
         ));
         assert!(
-            matches!(&d[5], Device::Nic { network, connected: true, .. } if network == "VM Network")
+            matches!(&d[5], Device::Nic { network, connected: true, dvs_uuid: None, dvportgroup_key: None, .. } if network == "VM Network")
         );
-        assert!(matches!(
-            &d[6],
-            Device::Passthrough {
+        assert_eq!(
+            d[6],
+            Device::Nic {
+                label: "Network adapter 2".into(),
+                network: "dvportgroup-1017".into(),
+                dvs_uuid: Some("50 1a 2b 3c 4d 5e 6f 70-81 92 a3 b4 c5 d6 e7 f8".into()),
+                dvportgroup_key: Some("dvportgroup-1017".into()),
                 connected: true,
-                ..
-            }
-        ));
+                start_connected: true,
+                mac: "00:50:56:aa:bb:cc".into(),
+            },
+            "no name known: the key stands in"
+        );
+        assert_eq!(dvportgroup_keys(&hw), ["dvportgroup-1017"]);
+        let named = devices(
+            &hw,
+            &ds,
+            &[("dvportgroup-1017".into(), "prod (vlan 20)".into())],
+        );
+        assert!(
+            matches!(&named[6], Device::Nic { network, dvportgroup_key: Some(key), .. }
+                if network == "prod (vlan 20)" && key == "dvportgroup-1017"),
+            "{:?}",
+            named[6]
+        );
+        assert!(
+            matches!(&d[7], Device::Nic { label, network, .. } if label == "Network adapter 3" && network == "VM Network"),
+            "an SR-IOV adapter is a NIC: {:?}",
+            d[7]
+        );
+        let passthrough: Vec<(&str, bool, PassthroughType)> = d[8..]
+            .iter()
+            .filter_map(|d| match d {
+                Device::Passthrough {
+                    label,
+                    connected,
+                    passthrough,
+                } => Some((label.as_str(), *connected, *passthrough)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            passthrough,
+            [
+                ("USB 1", true, PassthroughType::Usb),
+                ("PCI device 0", false, PassthroughType::Vgpu),
+                ("PCI device 1", false, PassthroughType::Pci),
+                ("NVMe for scratch", false, PassthroughType::Pci),
+                ("PCI device 3", false, PassthroughType::Unknown),
+                ("Network adapter 3", true, PassthroughType::Sriov),
+            ]
+        );
     }
 
     #[test]
-    fn masks_from_extra_config() {
+    fn masks_from_extra_config_read_hex_leaves_vendors_and_any_case() {
         let cfg = vmodl::parse(
             r#"(vim.vm.ConfigInfo) {
    extraConfig = (vim.option.OptionValue) [
-      (vim.option.OptionValue) { key = "cpuid.1.ecx", value = "----:----:----:----:----:----:--0-:----" },
+      (vim.option.OptionValue) { key = "cpuid.1.ECX", value = "----:----:----:----:----:----:--0-:----" },
       (vim.option.OptionValue) { key = "cpuid.80000001.edx", value = "----:----:---0:----:----:----:----:----" },
+      (vim.option.OptionValue) { key = "cpuid.80000001.edx.amd", value = "----:----:---R:----:----:----:----:----" },
+      (vim.option.OptionValue) { key = "cpuid.1.ecx.intel", value = "----:----:----:----:----:----:----:---H" },
+      (vim.option.OptionValue) { key = "cpuid.d.eax", value = "----:----:----:----:----:----:----:--0-" },
+      (vim.option.OptionValue) { key = "cpuid.10.ebx", value = "----:----:----:----:----:----:----:---0" },
+      (vim.option.OptionValue) { key = "cpuid.coresPerSocket", value = "2" },
       (vim.option.OptionValue) { key = "sched.cpu.affinity", value = "all" },
    ],
 }"#,
         )
         .unwrap();
         let m = cpuid_masks(Some(&cfg));
-        assert_eq!(m.len(), 2);
-        assert_eq!(m[0].level, 1);
-        assert!(m[0].ecx.contains("--0-"));
-        assert_eq!(m[1].level, 0x8000_0001);
+        let find = |level: u32, vendor: &str| {
+            m.iter()
+                .find(|l| l.level == level && l.vendor == vendor)
+                .unwrap_or_else(|| panic!("{level:x} {vendor:?} in {m:#?}"))
+        };
+        assert_eq!(m.len(), 6, "{m:#?}");
+        assert!(
+            find(1, "").ecx.contains("--0-"),
+            "ECX read case-insensitively"
+        );
+        assert!(find(1, "intel").ecx.ends_with("---H"));
+        assert_eq!(find(1, "").edx, "", "only the named register is set");
+        assert!(find(0x8000_0001, "").edx.contains("---0"));
+        assert!(find(0x8000_0001, "amd").edx.contains("---R"));
+        assert!(find(0xd, "").eax.ends_with("--0-"), "leaf d is 13");
+        assert!(
+            find(0x10, "").ebx.ends_with("---0"),
+            "leaf 10 is 16, not 10"
+        );
+        assert!(config_notes(&cfg).is_empty());
+    }
+
+    #[test]
+    fn masks_from_cpu_feature_mask_keep_their_vendor_and_meet_extra_config() {
+        // `vim-cmd vmsvc/get.config` prints the VMODL form; leaves at or above 0x80000000 as
+        // negative int32.
+        let cfg = vmodl::parse(
+            r#"(vim.vm.ConfigInfo) {
+   cpuFeatureMask = (vim.vm.ConfigSpec.CpuIdInfoSpec) [
+      (vim.vm.ConfigSpec.CpuIdInfoSpec) {
+         operation = "add",
+         removeKey = <unset>,
+         info = (vim.host.CpuIdInfo) {
+            level = 1,
+            vendor = <unset>,
+            eax = <unset>,
+            ebx = <unset>,
+            ecx = "----:----:----:----:----:----:--0-:----",
+            edx = <unset>,
+         },
+      },
+      (vim.host.CpuIdInfo) {
+         level = -2147483647,
+         vendor = "AMD",
+         eax = <unset>,
+         ebx = <unset>,
+         ecx = <unset>,
+         edx = "----:----:---0:----:----:----:----:----",
+      },
+   ],
+   extraConfig = (vim.option.OptionValue) [
+      (vim.option.OptionValue) { key = "cpuid.80000001.edx.amd", value = "0---:----:---0:----:----:----:----:----" },
+      (vim.option.OptionValue) { key = "cpuid.80000001.ecx.via", value = "----" },
+      (vim.option.OptionValue) { key = "cpuid.zz.eax", value = "----" },
+   ],
+}"#,
+        )
+        .unwrap();
+        let m = cpuid_masks(Some(&cfg));
+        assert!(
+            m.iter().any(|l| l.level == 1 && l.ecx.contains("--0-")),
+            "the spec form's `info` is read: {m:#?}"
+        );
+        let amd: Vec<_> = m.iter().filter(|l| l.level == 0x8000_0001).collect();
+        assert_eq!(amd.len(), 1, "the .amd key overlays the AMD entry: {m:#?}");
+        assert_eq!(amd[0].vendor, "amd");
+        assert!(amd[0].edx.starts_with("0---"), "the .vmx key wins: {m:#?}");
+        let notes = config_notes(&cfg);
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        assert!(notes[0].contains("cpuid.80000001.ecx.via") && notes[0].contains("vendor"));
+        assert!(notes[1].contains("cpuid.zz.eax") && notes[1].contains("hexadecimal"));
+    }
+
+    #[test]
+    fn amd_only_masks_do_not_reach_intel_hosts() {
+        use crate::preflight::cpuid::{CpuIdVector, Reg, Vendor};
+        let cfg = vmodl::parse(
+            r#"(vim.vm.ConfigInfo) {
+   extraConfig = (vim.option.OptionValue) [
+      (vim.option.OptionValue) { key = "cpuid.80000001.edx.amd", value = "----:----:---0:----:----:----:----:----" },
+   ],
+}"#,
+        )
+        .unwrap();
+        let m = cpuid_masks(Some(&cfg));
+        let on = |vendor| CpuIdVector::from_levels(&m, Some(vendor)).unwrap();
+        assert_eq!(on(Vendor::Amd).at(0x8000_0001, Reg::Edx, 20), b'0');
+        assert!(on(Vendor::Intel).is_empty());
     }
 }

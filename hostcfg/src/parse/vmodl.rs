@@ -60,7 +60,32 @@ pub fn parse(input: &str) -> Result<Vmodl, VmodlError> {
         pos: start,
         depth: 0,
     };
-    let value = parser.value()?;
+    not_a_fault(parser.value()?)
+}
+
+/// Parses every top-level VMODL value of a `vim-cmd` output, in order: `vmsvc/get.networks`
+/// prints one `(vim.Network.Summary) {…}` per network, and nothing but its heading for none.
+pub fn parse_all(input: &str) -> Result<Vec<Vmodl>, VmodlError> {
+    let mut values = Vec::new();
+    let mut pos: usize = 0;
+    while let Some(start) = input.get(pos..).and_then(value_start) {
+        let mut parser = Parser {
+            input,
+            pos: pos.saturating_add(start),
+            depth: 0,
+        };
+        values.push(not_a_fault(parser.value()?)?);
+        // A value is at least `()`, so this always moves on; the guard keeps it provable.
+        if parser.pos <= pos {
+            break;
+        }
+        pos = parser.pos;
+    }
+    Ok(values)
+}
+
+/// The value itself, or the fault it reports as an error.
+fn not_a_fault(value: Vmodl) -> Result<Vmodl, VmodlError> {
     if let Vmodl::Object { type_name, fields } = &value {
         if !is_fault(type_name) {
             return Ok(value);
@@ -621,5 +646,39 @@ line two, with = and {braces}\",
     fn printing_and_parsing_agree() {
         let v = parse(GUEST).unwrap();
         assert_eq!(parse(&v.to_string()).unwrap(), v);
+    }
+
+    #[test]
+    fn parse_all_reads_every_top_level_value() {
+        let out = r#"Networks:
+
+(vim.Network.Summary) {
+   network = 'vim.Network:HaNetwork-VM Network',
+   name = "VM Network",
+   accessible = true,
+   ipPoolName = "",
+   ipPoolId = <unset>
+}
+
+(vim.Network.Summary) {
+   network = 'vim.dvs.DistributedVirtualPortgroup:dvportgroup-1017',
+   name = "prod (vlan 20)",
+   accessible = true,
+   ipPoolName = "",
+   ipPoolId = <unset>
+}
+"#;
+        let all = parse_all(out).unwrap();
+        let names: Vec<_> = all
+            .iter()
+            .filter_map(|v| v.get("name").and_then(Vmodl::as_str))
+            .collect();
+        assert_eq!(names, ["VM Network", "prod (vlan 20)"]);
+        assert_eq!(parse_all("Networks:\n\n").unwrap(), []);
+        let cut = out.get(..out.len() - 3).unwrap();
+        assert!(
+            parse_all(cut).is_err(),
+            "a truncated last value is an error"
+        );
     }
 }

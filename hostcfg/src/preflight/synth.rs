@@ -441,6 +441,7 @@ pub fn vm(name: &str, datastore: &str, datastore_uuid: &str, memory_mb: u64) -> 
                 label: "Network adapter 1".into(),
                 network: "VM Network".into(),
                 dvs_uuid: None,
+                dvportgroup_key: None,
                 connected: true,
                 start_connected: true,
                 mac: String::new(),

@@ -13,7 +13,7 @@ use super::finding::{Code, Finding, Severity};
 use super::network;
 use super::precopy::{self, PrecopyParams};
 use super::view::{ClusterView, HostId, VmId};
-use crate::facts::{Backing, Device};
+use crate::facts::{Backing, Device, PassthroughType};
 
 /// Host findings that concern every powered-on VM moving from `src` to `dst`: vMotion
 /// networking on both ends, and whether `dst` takes VMs at all.
@@ -59,14 +59,28 @@ pub fn destination_state(view: &ClusterView<'_>, dst: HostId) -> Vec<Finding> {
     out
 }
 
-/// A PCI passthrough (DirectPath I/O or vGPU) device: vSphere labels them `PCI device N`. They
-/// have no connection state (the host reports none, so the facts say "not connected"), and
-/// they pin a powered-on VM whatever that state says; USB devices go by their connection.
-fn is_pci_passthrough(label: &str) -> bool {
-    label
-        .get(..10)
-        .is_some_and(|p| p.eq_ignore_ascii_case("PCI device"))
+/// Whether a passthrough device pins a powered-on VM, and what it is called in the finding.
+/// PCI devices (DirectPath I/O, vGPU, SR-IOV virtual functions) have no connection state (the host reports none, so the
+/// facts say "not connected") and pin the VM whatever that says; USB devices go by their
+/// connection. An unknown type (facts saved before it was recorded, or a backing this version
+/// does not know) is treated like PCI: a refusal predicted is cheaper than one missed.
+fn passthrough_pins(kind: PassthroughType, connected: bool) -> Option<&'static str> {
+    match kind {
+        PassthroughType::Pci => Some("a PCI passthrough (DirectPath I/O) device"),
+        PassthroughType::Vgpu => Some("a vGPU (PCI passthrough of a GPU profile)"),
+        PassthroughType::Usb => connected.then_some("a connected USB passthrough device"),
+        PassthroughType::Sriov => {
+            Some("an SR-IOV network adapter (a virtual function of a host NIC)")
+        }
+        PassthroughType::Unknown => {
+            Some("a passthrough device of unknown type (re-collect the facts to learn it)")
+        }
+    }
 }
+
+const PASSTHROUGH_REMEDY: &str = "power the VM off and remove or disconnect the passthrough device, then migrate (an \
+     NVIDIA vGPU moves only when vCenter has vgpu.hotmigrate.enabled, vSphere 6.7 U1+; a USB device only when it \
+     was added with vMotion support)";
 
 const HOST_DEVICE_REMEDY: &str =
     "disconnect the device and set it to a client device or an image on shared storage";
@@ -110,7 +124,11 @@ pub fn vm_source(view: &ClusterView<'_>, vm: VmId) -> Vec<Finding> {
     }
     for dev in &v.facts.devices {
         match dev {
-            Device::Controller { label, bus_sharing } if on && !bus_sharing.is_empty() && !bus_sharing.eq_ignore_ascii_case("noSharing") => {
+            Device::Controller { label, bus_sharing }
+                if on
+                    && !bus_sharing.is_empty()
+                    && !bus_sharing.eq_ignore_ascii_case("noSharing") =>
+            {
                 push(
                     Finding::error(
                         Code::SharedBusControllerNotSupported,
@@ -120,7 +138,13 @@ pub fn vm_source(view: &ClusterView<'_>, vm: VmId) -> Vec<Finding> {
                     .device(label),
                 );
             }
-            Device::Removable { class, label, backing, connected, .. } => {
+            Device::Removable {
+                class,
+                label,
+                backing,
+                connected,
+                ..
+            } => {
                 let active = on && *connected;
                 match backing {
                     // Only the connected case is decided here; a configured but disconnected host
@@ -128,12 +152,16 @@ pub fn vm_source(view: &ClusterView<'_>, vm: VmId) -> Vec<Finding> {
                     Backing::HostDevice { device } if active => push(
                         Finding::error(
                             Code::CannotAccessVmDevice,
-                            format!("{label} ({class}) is connected to host device {device} of {src}"),
+                            format!(
+                                "{label} ({class}) is connected to host device {device} of {src}"
+                            ),
                             HOST_DEVICE_REMEDY,
                         )
                         .device(label),
                     ),
-                    Backing::File { path, .. } if active && matches!(class.as_str(), "serial" | "parallel") => {
+                    Backing::File { path, .. }
+                        if active && matches!(class.as_str(), "serial" | "parallel") =>
+                    {
                         push(
                             Finding::error(
                                 Code::FileBackedPortNotSupported,
@@ -154,16 +182,22 @@ pub fn vm_source(view: &ClusterView<'_>, vm: VmId) -> Vec<Finding> {
                     _ => {}
                 }
             }
-            Device::Passthrough { label, connected } if on && (*connected || is_pci_passthrough(label)) => push(
-                Finding::error(
-                    Code::DisallowedMigrationDeviceAttached,
-                    format!("{label} is a passthrough device, tied to {src}'s hardware"),
-                    "power the VM off and remove or disconnect the passthrough device, then migrate (an NVIDIA vGPU \
-                     moves only when vCenter has vgpu.hotmigrate.enabled, vSphere 6.7 U1+; a USB device only when \
-                     it was added with vMotion support)",
-                )
-                .device(label),
-            ),
+            Device::Passthrough {
+                label,
+                connected,
+                passthrough,
+            } if on => {
+                if let Some(what) = passthrough_pins(*passthrough, *connected) {
+                    push(
+                        Finding::error(
+                            Code::DisallowedMigrationDeviceAttached,
+                            format!("{label} is {what}, tied to {src}'s hardware"),
+                            PASSTHROUGH_REMEDY,
+                        )
+                        .device(label),
+                    );
+                }
+            }
             _ => {}
         }
     }

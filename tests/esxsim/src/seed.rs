@@ -506,6 +506,7 @@ fn vm(i: u32, seed: &Seed, datastores: &[Datastore], hw: &str, rng: &mut Rng) ->
             mac: rng.mac("00:0c:29"),
             connected: powered_on,
             start_connected: true,
+            dvs: None,
         },
     ];
     match i {

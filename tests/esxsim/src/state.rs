@@ -403,10 +403,15 @@ pub enum Device {
         key: i32,
         /// `vmxnet3`, `e1000`, `e1000e`.
         model: String,
+        /// The port group name; on a vDS, the distributed port group's name, which only
+        /// `get.networks` prints (the device names the port group by key).
         network: String,
         mac: String,
         connected: bool,
         start_connected: bool,
+        /// Set when the NIC is on a distributed switch.
+        #[serde(default)]
+        dvs: Option<DvPort>,
     },
     Cdrom {
         key: i32,
@@ -429,11 +434,20 @@ pub enum Device {
     /// USB or PCI passthrough.
     Passthrough {
         key: i32,
-        /// `usb` or `pci`.
+        /// `usb`, `pci` (DirectPath I/O) or `vgpu` (a PCI passthrough of a vGPU profile).
         bus: String,
         label: String,
         connected: bool,
     },
+}
+
+/// A NIC's port on a distributed switch (`vim.dvs.PortConnection`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DvPort {
+    /// `50 1a 2b … e7 f8`, as `esxcli network vswitch dvs vmware list` prints `VDS ID`.
+    pub switch_uuid: String,
+    /// `dvportgroup-NN`.
+    pub portgroup_key: String,
 }
 
 /// What a removable device is backed by.

@@ -1,7 +1,7 @@
 //! vMotion: host requirements, VM errors and warnings, destination checks, CPU per VM.
 
 use super::{Lab, Row, app_to_esx02, table};
-use crate::facts::{Backing, Device, DvSwitch, PortGroup, Snapshot, VSwitch};
+use crate::facts::{Backing, Device, DvSwitch, PassthroughType, PortGroup, Snapshot, VSwitch};
 use crate::preflight::{Code, Severity};
 use Severity::{Error, Warning};
 
@@ -639,32 +639,67 @@ fn remote_file_backed_and_passthrough_devices() {
         ),
     ];
     table(Code::FileBackedPortNotSupported, app_to_esx02, port);
-    fn passthrough(lab: &mut Lab, label: &str, connected: bool) {
+    fn passthrough(lab: &mut Lab, label: &str, connected: bool, passthrough: PassthroughType) {
         app_devices(lab).push(Device::Passthrough {
             label: label.into(),
             connected,
+            passthrough,
         });
     }
+    use PassthroughType::{Pci, Sriov, Unknown, Usb, Vgpu};
     let pt: &[Row] = &[
         (
             "USB passthrough disconnected",
-            |l| passthrough(l, "USB 1", false),
+            |l| passthrough(l, "USB 1", false, Usb),
             None,
         ),
         (
             "USB passthrough connected",
-            |l| passthrough(l, "USB 1", true),
+            |l| passthrough(l, "USB 1", true, Usb),
             Some(Error),
         ),
         (
+            "USB passthrough disconnected, whatever its label says",
+            |l| passthrough(l, "PCI device 7", false, Usb),
+            None,
+        ),
+        (
             "PCI passthrough (no connection state reported)",
-            |l| passthrough(l, "PCI device 0", false),
+            |l| passthrough(l, "PCI device 0", false, Pci),
+            Some(Error),
+        ),
+        (
+            "PCI passthrough with a label of the user's",
+            |l| passthrough(l, "scratch NVMe", false, Pci),
+            Some(Error),
+        ),
+        (
+            "vGPU (no connection state reported)",
+            |l| passthrough(l, "PCI device 0", false, Vgpu),
+            Some(Error),
+        ),
+        (
+            "SR-IOV network adapter, even disconnected",
+            |l| passthrough(l, "Network adapter 2", false, Sriov),
+            Some(Error),
+        ),
+        (
+            "passthrough of unknown type (facts saved before the type was recorded)",
+            |l| passthrough(l, "USB 1", false, Unknown),
             Some(Error),
         ),
         (
             "PCI passthrough on a powered-off VM (cold migration)",
             |l| {
-                passthrough(l, "PCI device 0", true);
+                passthrough(l, "PCI device 0", true, Pci);
+                l.vm("app").powered_on = false;
+            },
+            None,
+        ),
+        (
+            "vGPU on a powered-off VM (cold migration)",
+            |l| {
+                passthrough(l, "PCI device 0", false, Vgpu);
                 l.vm("app").powered_on = false;
             },
             None,

@@ -132,7 +132,8 @@ fn clients(st: &State, portgroup: &str) -> u32 {
         .iter()
         .filter(|v| v.powered_on && !v.invalid)
         .flat_map(|v| v.devices.iter())
-        .filter(|d| matches!(d, crate::state::Device::Nic { network, connected: true, .. } if network == portgroup))
+        // A NIC on a distributed port group is no client of a standard one of the same name.
+        .filter(|d| matches!(d, crate::state::Device::Nic { network, connected: true, dvs: None, .. } if network == portgroup))
         .count();
     u32::try_from(vmk + vm).unwrap_or(u32::MAX)
 }
@@ -1032,5 +1033,40 @@ mod tests {
         assert_eq!((text.code, text.stdout.as_str()), (0, ""));
         let other = run("network vswitch dvs vmware show");
         assert_eq!(other.code, 1);
+    }
+
+    #[test]
+    fn a_nic_on_a_distributed_port_group_is_no_client_of_a_standard_namesake() {
+        use crate::state::{Device, DvPort};
+        let mut st = generate(&Seed::default()).unwrap();
+        let (pg, vm) = st
+            .vms
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| v.powered_on)
+            .find_map(|(i, v)| {
+                v.devices.iter().find_map(|d| match d {
+                    Device::Nic {
+                        network,
+                        connected: true,
+                        ..
+                    } => Some((network.clone(), i)),
+                    _ => None,
+                })
+            })
+            .unwrap();
+        let before = super::clients(&st, &pg);
+        assert!(before > 0, "the seed's powered-on VM is a client of {pg:?}");
+        for d in &mut st.vms[vm].devices {
+            if let Device::Nic { network, dvs, .. } = d {
+                if *network == pg {
+                    *dvs = Some(DvPort {
+                        switch_uuid: "50 1a".into(),
+                        portgroup_key: "dvportgroup-1017".into(),
+                    });
+                }
+            }
+        }
+        assert!(super::clients(&st, &pg) < before);
     }
 }

@@ -111,6 +111,14 @@ pub fn dispatch(args: &[String], line: &str, state: State, store: &Store) -> Res
                 vmodl::render(&vm::hardware(&state, v), style)
             )
         }),
+        "vmsvc/get.networks" => with_vm(&|v| {
+            let mut out = String::from("Networks:\n\n");
+            for n in vm::networks(v) {
+                out.push_str(&vmodl::render(&n, style));
+                out.push_str("\n\n");
+            }
+            out
+        }),
         "vmsvc/snapshot.get" => with_vm(&vm::snapshot_tree),
         "vmsvc/power.getstate" => with_vm(&|v| {
             let state = if v.powered_on {

@@ -5,7 +5,7 @@ use super::host::cpuid_list;
 use super::vmodl::{V, b, i, opt_s, s, u};
 use crate::Reply;
 use crate::host_ops::Fault;
-use crate::state::{Backing, Device, Snapshot, State, Vm};
+use crate::state::{Backing, Device, DvPort, Snapshot, State, Vm};
 
 /// `getallvms`: one row per VM, columns as wide (in bytes) as their widest value plus three spaces; the
 /// header is laid out on other widths (as captured from an ESXi 8 host: `Vmid   Name
@@ -126,6 +126,74 @@ fn pci_slot(n: i64) -> V {
         "vim.vm.device.VirtualDevice.PciBusSlotInfo",
         vec![("pciSlotNumber", i(n))],
     )
+}
+
+/// A NIC's backing: a standard port group by name, or a distributed port, which a host
+/// prints by switch UUID and port group key only.
+fn nic_backing(network: &str, dvs: Option<&DvPort>) -> V {
+    match dvs {
+        Some(p) => V::Obj(
+            "vim.vm.device.VirtualEthernetCard.DistributedVirtualPortBackingInfo",
+            vec![(
+                "port",
+                V::Obj(
+                    "vim.dvs.PortConnection",
+                    vec![
+                        ("switchUuid", s(&p.switch_uuid)),
+                        ("portgroupKey", s(&p.portgroup_key)),
+                        ("portKey", s("42")),
+                        ("connectionCookie", i(1_803_964_342)),
+                    ],
+                ),
+            )],
+        ),
+        None => V::Obj(
+            "vim.vm.device.VirtualEthernetCard.NetworkBackingInfo",
+            vec![
+                ("deviceName", s(network)),
+                ("useAutoDetect", b(false)),
+                (
+                    "network",
+                    V::MoRef("vim.Network", format!("HaNetwork-{network}")),
+                ),
+                ("inPassthroughMode", V::Unset),
+            ],
+        ),
+    }
+}
+
+/// `vmsvc/get.networks`: one `vim.Network.Summary` per network the VM's NICs use, in device
+/// order, each once.
+pub fn networks(v: &Vm) -> Vec<V> {
+    let mut seen: Vec<&str> = Vec::new();
+    let mut out = Vec::new();
+    for d in &v.devices {
+        let Device::Nic { network, dvs, .. } = d else {
+            continue;
+        };
+        if seen.contains(&network.as_str()) {
+            continue;
+        }
+        seen.push(network);
+        let moref = match dvs {
+            Some(p) => V::MoRef(
+                "vim.dvs.DistributedVirtualPortgroup",
+                p.portgroup_key.clone(),
+            ),
+            None => V::MoRef("vim.Network", format!("HaNetwork-{network}")),
+        };
+        out.push(V::Obj(
+            "vim.Network.Summary",
+            vec![
+                ("network", moref),
+                ("name", s(network)),
+                ("accessible", b(true)),
+                ("ipPoolName", s("")),
+                ("ipPoolId", V::Unset),
+            ],
+        ));
+    }
+    out
 }
 
 /// The members every virtual device has, then its own.
@@ -488,6 +556,7 @@ pub fn hardware(st: &State, v: &Vm) -> V {
                 mac,
                 connected,
                 start_connected,
+                dvs,
             } => {
                 let kind = match model.as_str() {
                     "e1000" => "vim.vm.device.VirtualE1000",
@@ -500,19 +569,11 @@ pub fn hardware(st: &State, v: &Vm) -> V {
                     kind,
                     *key,
                     &format!("Network adapter {n}"),
-                    network,
-                    V::Obj(
-                        "vim.vm.device.VirtualEthernetCard.NetworkBackingInfo",
-                        vec![
-                            ("deviceName", s(network)),
-                            ("useAutoDetect", b(false)),
-                            (
-                                "network",
-                                V::MoRef("vim.Network", format!("HaNetwork-{network}")),
-                            ),
-                            ("inPassthroughMode", V::Unset),
-                        ],
-                    ),
+                    &match dvs {
+                        Some(p) => format!("DVSwitch: {}", p.switch_uuid),
+                        None => network.clone(),
+                    },
+                    nic_backing(network, dvs.as_ref()),
                     connect(*start_connected, *connected),
                     pci_slot(nic_slot),
                     i(100),
@@ -638,13 +699,17 @@ pub fn hardware(st: &State, v: &Vm) -> V {
                     ],
                 ));
             }
-            Device::Passthrough { key, label, .. } => {
+            Device::Passthrough {
+                key, bus, label, ..
+            } => {
                 pci_children.push(*key);
-                passthrough.push(device(
-                    "vim.vm.device.VirtualPCIPassthrough",
-                    *key,
-                    label,
-                    label,
+                // DirectPath I/O names the host's PCI function; a vGPU only its profile.
+                let backing = if bus == "vgpu" {
+                    V::Obj(
+                        "vim.vm.device.VirtualPCIPassthrough.VmiopBackingInfo",
+                        vec![("vgpu", s("grid_t4-4q")), ("migrateSupported", b(true))],
+                    )
+                } else {
                     V::Obj(
                         "vim.vm.device.VirtualPCIPassthrough.DeviceBackingInfo",
                         vec![
@@ -655,7 +720,14 @@ pub fn hardware(st: &State, v: &Vm) -> V {
                             ("systemId", s(&st.host.uuid)),
                             ("vendorId", i(-32634)),
                         ],
-                    ),
+                    )
+                };
+                passthrough.push(device(
+                    "vim.vm.device.VirtualPCIPassthrough",
+                    *key,
+                    label,
+                    label,
+                    backing,
                     NO_CONNECT,
                     pci_slot(224),
                     i(100),
@@ -1204,7 +1276,12 @@ pub fn config_info(st: &State, v: &Vm) -> V {
             ("edx", &m.edx),
         ] {
             if bits.chars().any(|c| c != '-' && c != ':') {
-                extra.push(option(&format!("cpuid.{:x}.{reg}", m.level), bits));
+                // A vendor-specific mask is written `cpuid.80000001.edx.amd` in the `.vmx`.
+                let suffix = match m.vendor.as_str() {
+                    "" => String::new(),
+                    v => format!(".{v}"),
+                };
+                extra.push(option(&format!("cpuid.{:x}.{reg}{suffix}", m.level), bits));
             }
         }
     }
