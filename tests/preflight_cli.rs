@@ -219,11 +219,9 @@ fn live_collection_reports_unreachable_hosts_as_failures() {
     assert_eq!(out.status.code(), Some(1));
 }
 
-#[test]
-fn broken_facts_and_cluster_sections_name_the_file_and_field() {
-    // A missing host file.
-    let d = copy_cluster4();
-    std::fs::remove_file(d.path().join("esx03.json")).unwrap();
+/// `preflight cluster` on a copied lab whose inputs a test has broken: it must exit 2; its
+/// stderr says what and where.
+fn cluster_input_error(d: &tempfile::TempDir) -> String {
     let inv = d.path().join("inventory.yaml");
     let out = run(&[
         "preflight",
@@ -233,8 +231,16 @@ fn broken_facts_and_cluster_sections_name_the_file_and_field() {
         "--facts",
         s(d.path()),
     ]);
-    assert_eq!(out.status.code(), Some(2));
-    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    text(&out.stderr)
+}
+
+#[test]
+fn broken_facts_and_cluster_sections_name_the_file_and_field() {
+    // A missing host file.
+    let d = copy_cluster4();
+    std::fs::remove_file(d.path().join("esx03.json")).unwrap();
+    let err = cluster_input_error(&d);
     assert!(
         err.contains(
             "esx03.json: no facts for host \"esx03\": gather them with `esxforge host facts"
@@ -249,36 +255,16 @@ fn broken_facts_and_cluster_sections_name_the_file_and_field() {
         "{\n  \"name\": \"esx02\",\n  \"colour\": 1\n}\n",
     )
     .unwrap();
-    let inv = d.path().join("inventory.yaml");
-    let out = run(&[
-        "preflight",
-        "cluster",
-        "-i",
-        s(&inv),
-        "--facts",
-        s(d.path()),
-    ]);
-    assert_eq!(out.status.code(), Some(2));
-    let err = text(&out.stderr);
+    let err = cluster_input_error(&d);
     assert!(err.contains("esx02.json: not host facts (line 3"), "{err}");
 
     // Facts saved under another host's name.
     let d = copy_cluster4();
     std::fs::copy(d.path().join("esx01.json"), d.path().join("esx02.json")).unwrap();
-    let inv = d.path().join("inventory.yaml");
-    let out = run(&[
-        "preflight",
-        "cluster",
-        "-i",
-        s(&inv),
-        "--facts",
-        s(d.path()),
-    ]);
-    assert_eq!(out.status.code(), Some(2));
+    let err = cluster_input_error(&d);
     assert!(
-        text(&out.stderr).contains("esx02.json: holds the facts of host \"esx01\""),
-        "{}",
-        text(&out.stderr)
+        err.contains("esx02.json: holds the facts of host \"esx01\""),
+        "{err}"
     );
 
     // A cluster section whose rule names a missing group: the inventory and the field path.
@@ -288,16 +274,7 @@ fn broken_facts_and_cluster_sections_name_the_file_and_field() {
         .unwrap()
         .replace("vm_group: db,", "vm_group: dbs,");
     std::fs::write(&inv, yaml).unwrap();
-    let out = run(&[
-        "preflight",
-        "cluster",
-        "-i",
-        s(&inv),
-        "--facts",
-        s(d.path()),
-    ]);
-    assert_eq!(out.status.code(), Some(2));
-    let err = text(&out.stderr);
+    let err = cluster_input_error(&d);
     assert!(err.contains("inventory.yaml: cluster.rules[1].vm_group: no VM group \"dbs\" under cluster.groups.vms"), "{err}");
 
     // A cluster section in its own file, with an unknown key.
