@@ -123,26 +123,10 @@ fn power_off_and_enter_maintenance(host: &SimHost) {
     assert!(out.status.success(), "{}", stderr(&out));
 }
 
+/// One command over SSH that gives up connecting after a second (the host may be rebooting).
 fn ssh_quick(host: &SimHost, command: &str) -> Output {
-    Command::new("ssh")
-        .args(["-p", &host.port().to_string(), "-i"])
-        .arg(host.identity())
-        .arg("-o")
-        .arg(format!(
-            "UserKnownHostsFile={}",
-            host.known_hosts().display()
-        ))
-        .args([
-            "-o",
-            "StrictHostKeyChecking=yes",
-            "-o",
-            "BatchMode=yes",
-            "-o",
-            "ConnectTimeout=1",
-            "root@127.0.0.1",
-            command,
-        ])
-        .stdin(Stdio::null())
+    host.ssh_command_within(1)
+        .arg(command)
         .output()
         .expect("ssh")
 }
